@@ -1,0 +1,3 @@
+//! Tessera engine (in progress).
+mod random;
+pub use random::{OsRandom, RandomSource};
