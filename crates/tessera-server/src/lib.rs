@@ -1,1 +1,479 @@
-//! placeholder
+//! `tessera-server`: a standalone, next-auth-compatible auth server.
+//!
+//! It serves next-auth v4's `/api/auth/*` routes (so `next-auth/react` works against it),
+//! the built-in sign-in, sign-out, error and verify-request pages, and a small home page.
+//! Configure it with a TOML file and Auth.js's environment variables:
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `AUTH_SECRET` / `NEXTAUTH_SECRET` | the secret (comma-separated for rotation) |
+//! | `AUTH_URL` / `NEXTAUTH_URL` | public URL of the auth routes |
+//! | `AUTH_TRUST_HOST` | trust `X-Forwarded-Host`/`-Proto` |
+//! | `HOST`, `PORT` | where to listen (default 127.0.0.1:3000) |
+//!
+//! Run with no configuration for a demo: a generated development secret and a demo user.
+//!
+//! ```no_run
+//! // The binary is `tessera_server::main()`; embed the same app in your own program with:
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let settings = tessera_server::Settings::from_sources(None, |k| std::env::var(k).ok())?;
+//! let app = tessera_server::App::build(settings).await?;
+//! let router = app.router();
+//! # let _ = router; Ok(()) }
+//! ```
+
+mod config;
+mod home;
+mod users;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use axum::Router;
+use axum::routing::get;
+use clap::{Parser, Subcommand};
+use tessera::{
+    Auth, AuthorizeError, ColorScheme, CredentialField, CredentialsProvider, Pages, Theme,
+    WireFormat,
+};
+use tessera_core::Secret;
+use tessera_axum::AuthLayer;
+
+pub use config::{ConfigFileError, FileConfig};
+pub use users::{UserStore, UserStoreError, normalize_email};
+
+/// The demo user created when the server runs without configuration.
+pub const DEMO_EMAIL: &str = "demo@example.com";
+/// The demo user's password.
+pub const DEMO_PASSWORD: &str = "tessera-demo";
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(name = "tessera-server", version, about = "A next-auth-compatible auth server")]
+pub struct Cli {
+    /// TOML configuration file. Without one, the server runs as a demo.
+    #[arg(long, short, env = "TESSERA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the auth routes (the default).
+    Serve,
+    /// Manage credentials users.
+    User {
+        /// The user action.
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+/// User subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user. The password is read from TESSERA_PASSWORD or, if unset, from stdin.
+    Add {
+        /// Email address (the sign-in name).
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Avatar URL.
+        #[arg(long)]
+        image: Option<String>,
+    },
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The config file.
+    #[error(transparent)]
+    Config(#[from] ConfigFileError),
+    /// The engine refused the configuration.
+    #[error("{0}")]
+    Engine(#[from] tessera::ConfigError),
+    /// The user store.
+    #[error(transparent)]
+    Users(#[from] UserStoreError),
+    /// Binding or serving.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Everything the server needs, resolved from the file and the environment.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// The parsed file (empty in demo mode).
+    pub file: FileConfig,
+    /// Whether this is the demo (no config file).
+    pub demo: bool,
+    /// Secrets, newest first; empty means "generate a development secret".
+    pub secrets: Vec<Secret>,
+    /// Public URL of the auth routes, if set.
+    pub url: Option<String>,
+    /// Trust forwarded headers.
+    pub trust_host: bool,
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// Where the user store lives.
+    pub data_dir: PathBuf,
+}
+
+impl Settings {
+    /// Resolves settings from an optional config file and an environment lookup.
+    pub fn from_sources(
+        config: Option<&std::path::Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ServerError> {
+        let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+        let (file, demo) = match config {
+            Some(p) => (FileConfig::load(p)?, false),
+            None => (FileConfig::default(), true),
+        };
+        let secret_text = env("AUTH_SECRET")
+            .or_else(|| env("NEXTAUTH_SECRET"))
+            .or_else(|| file.server.secret.clone());
+        let secrets = secret_text
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let host = env("HOST")
+            .or_else(|| file.server.host.clone())
+            .unwrap_or_else(|| "127.0.0.1".to_owned());
+        let port = match env("PORT") {
+            Some(p) => p
+                .trim()
+                .parse::<u16>()
+                .map_err(|_| ConfigFileError::Invalid(format!("PORT {p:?} is not a port number")))?,
+            None => file.server.port.unwrap_or(3000),
+        };
+        let ip: std::net::IpAddr = host
+            .parse()
+            .map_err(|_| ConfigFileError::Invalid(format!("HOST {host:?} is not an IP address")))?;
+        let url = env("NEXTAUTH_URL")
+            .or_else(|| env("AUTH_URL"))
+            .or_else(|| file.server.url.clone());
+        let trust_host = match env("AUTH_TRUST_HOST") {
+            Some(v) => matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes"),
+            None => file.server.trust_host.unwrap_or(false),
+        };
+        let data_dir = file
+            .server
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("tessera-data"));
+        Ok(Self {
+            file,
+            demo,
+            secrets,
+            url,
+            trust_host,
+            addr: SocketAddr::new(ip, port),
+            data_dir,
+        })
+    }
+}
+
+/// The assembled server: engine, user store and routes.
+#[derive(Debug, Clone)]
+pub struct App {
+    auth: Auth,
+    users: UserStore,
+    settings: Settings,
+}
+
+fn theme_of(t: &config::ThemeSection) -> Result<Theme, ConfigFileError> {
+    let mut theme = Theme::new();
+    if let Some(s) = &t.color_scheme {
+        theme = theme.with_color_scheme(match s.as_str() {
+            "auto" => ColorScheme::Auto,
+            "light" => ColorScheme::Light,
+            "dark" => ColorScheme::Dark,
+            other => {
+                return Err(ConfigFileError::Invalid(format!(
+                    "theme.color_scheme {other:?}: use auto, light or dark"
+                )));
+            }
+        });
+    }
+    if let Some(c) = &t.brand_color {
+        theme = theme.with_brand_color(c.clone());
+    }
+    if let Some(l) = &t.logo {
+        theme = theme.with_logo(l.clone());
+    }
+    if let Some(b) = &t.button_text {
+        theme = theme.with_button_text(b.clone());
+    }
+    Ok(theme)
+}
+
+impl App {
+    /// Builds the engine and opens the user store.
+    pub async fn build(mut settings: Settings) -> Result<Self, ServerError> {
+        if settings.secrets.is_empty() {
+            if !settings.demo {
+                return Err(tessera::ConfigError::MissingSecret.into());
+            }
+            let mut b = [0u8; 32];
+            getrandom::fill(&mut b).map_err(|e| std::io::Error::other(e.to_string()))?;
+            let s: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            tracing::warn!(
+                "no AUTH_SECRET set: using a generated development secret; sessions end when the server stops. Set AUTH_SECRET in production."
+            );
+            settings.secrets = vec![Secret::new(s)];
+        }
+        let users = UserStore::open(settings.data_dir.join("users.json")).await?;
+        if settings.demo && users.is_empty().await {
+            users
+                .add(
+                    Some("Demo User".to_owned()),
+                    DEMO_EMAIL,
+                    &Secret::new(DEMO_PASSWORD),
+                    None,
+                )
+                .await?;
+        }
+        let file = &settings.file;
+        let url = settings.url.clone().unwrap_or_else(|| {
+            let host = if settings.addr.ip().is_unspecified() {
+                "localhost".to_owned()
+            } else {
+                match settings.addr {
+                    SocketAddr::V4(a) => a.ip().to_string(),
+                    SocketAddr::V6(a) => format!("[{}]", a.ip()),
+                }
+            };
+            format!("http://{host}:{}/api/auth", settings.addr.port())
+        });
+        let mut builder = Auth::builder()
+            .with_secrets(settings.secrets.clone())
+            .with_trust_host(settings.trust_host)
+            .with_theme(theme_of(&file.theme)?)
+            .with_debug(file.server.debug.unwrap_or(false));
+        // With AUTH_TRUST_HOST and no explicit URL, the URL comes from each request.
+        if settings.url.is_some() || !settings.trust_host {
+            builder = builder.with_url(url);
+        }
+        if let Some(f) = file.server.wire_format.as_deref() {
+            builder = builder.with_wire_format(match f {
+                "v4" => WireFormat::V4,
+                "v5" => WireFormat::V5,
+                other => {
+                    return Err(ConfigFileError::Invalid(format!(
+                        "server.wire_format {other:?}: use v4 or v5"
+                    ))
+                    .into());
+                }
+            });
+        }
+        if let Some(v) = file.session.max_age {
+            builder = builder.with_session_max_age(v);
+        }
+        if let Some(v) = file.session.update_age {
+            builder = builder.with_session_update_age(v);
+        }
+        match file.session.strategy.as_deref() {
+            None | Some("jwt") => {}
+            Some(other) => {
+                return Err(ConfigFileError::Invalid(format!(
+                    "session.strategy {other:?}: only \"jwt\" is available in this build"
+                ))
+                .into());
+            }
+        }
+        let p = &file.pages;
+        let mut pages = Pages::new();
+        if let Some(v) = &p.sign_in {
+            pages = pages.with_sign_in(v.clone());
+        }
+        if let Some(v) = &p.sign_out {
+            pages = pages.with_sign_out(v.clone());
+        }
+        if let Some(v) = &p.error {
+            pages = pages.with_error(v.clone());
+        }
+        if let Some(v) = &p.verify_request {
+            pages = pages.with_verify_request(v.clone());
+        }
+        if let Some(v) = &p.new_user {
+            pages = pages.with_new_user(v.clone());
+        }
+        builder = builder.with_pages(pages);
+        let mut providers = file.providers.clone();
+        if providers.is_empty() {
+            providers.push(config::ProviderSection {
+                kind: "credentials".to_owned(),
+                id: None,
+                name: None,
+            });
+        }
+        for p in providers {
+            match p.kind.as_str() {
+                "credentials" => {
+                    let store = users.clone();
+                    let mut provider = CredentialsProvider::new(move |creds| {
+                        let store = store.clone();
+                        async move {
+                            let (Some(email), Some(password)) =
+                                (creds.get("email"), creds.get("password"))
+                            else {
+                                return Ok(None);
+                            };
+                            store.verify(email, password).await.map_err(|e| {
+                                tracing::error!(error = %e, "user store failed");
+                                AuthorizeError::new("Configuration")
+                            })
+                        }
+                    })
+                    .with_field(CredentialField::new("email", "Email").with_type("email"))
+                    .with_field(CredentialField::new("password", "Password").with_type("password"));
+                    if let Some(id) = p.id {
+                        provider = provider.with_id(id);
+                    }
+                    if let Some(name) = p.name {
+                        provider = provider.with_name(name);
+                    }
+                    builder = builder.with_provider(provider);
+                }
+                other => {
+                    return Err(ConfigFileError::Invalid(format!(
+                        "provider type {other:?} is not available in this build (use \"credentials\")"
+                    ))
+                    .into());
+                }
+            }
+        }
+        let auth = builder.build()?;
+        Ok(Self {
+            auth,
+            users,
+            settings,
+        })
+    }
+
+    /// The engine.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// The user store.
+    pub fn users(&self) -> &UserStore {
+        &self.users
+    }
+
+    /// The routes: `/`, `/healthz`, `/api/auth/*` and `/static/*`.
+    pub fn router(&self) -> Router {
+        let base = self.auth.base_path().to_owned();
+        let mut router = Router::new()
+            .route("/", get(home::home))
+            .route("/healthz", get(|| async { "ok" }))
+            .nest(&base, tessera_axum::router(self.auth.clone()));
+        if let Some(dir) = &self.settings.file.server.static_dir {
+            router = router.nest_service("/static", tower_http::services::ServeDir::new(dir));
+        }
+        router.layer(AuthLayer::new(self.auth.clone()))
+    }
+
+    /// Binds and serves until Ctrl-C or SIGTERM.
+    pub async fn serve(self) -> Result<(), ServerError> {
+        let listener = tokio::net::TcpListener::bind(self.settings.addr).await?;
+        let addr = listener.local_addr()?;
+        let base = self
+            .auth
+            .base_url(&http::HeaderMap::new())
+            .unwrap_or_else(|| format!("http://{addr}/api/auth"));
+        tracing::info!("tessera-server listening on http://{addr} (auth routes at {base})");
+        for p in self.auth.providers() {
+            tracing::info!(provider = p.id(), callback_url = %format!("{base}/callback/{}", p.id()), "provider ready");
+        }
+        if self.settings.demo {
+            tracing::warn!(
+                "demo mode: sign in at {base}/signin as {DEMO_EMAIL} with password {DEMO_PASSWORD}"
+            );
+        }
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown())
+            .await?;
+        Ok(())
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+fn read_password() -> Result<Secret, ServerError> {
+    if let Ok(p) = std::env::var("TESSERA_PASSWORD") {
+        return Ok(Secret::new(p));
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(Secret::new(line.trim_end_matches(['\r', '\n'])))
+}
+
+async fn run(cli: Cli) -> Result<(), ServerError> {
+    let settings = Settings::from_sources(cli.config.as_deref(), |k| std::env::var(k).ok())?;
+    match cli.command {
+        None | Some(Command::Serve) => App::build(settings).await?.serve().await,
+        Some(Command::User {
+            action: UserAction::Add { email, name, image },
+        }) => {
+            let password = read_password()?;
+            let store = UserStore::open(settings.data_dir.join("users.json")).await?;
+            let user = store.add(name, &email, &password, image).await?;
+            println!("added user {} ({})", user.email.unwrap_or_default(), user.id);
+            Ok(())
+        }
+    }
+}
+
+/// The binary's entry point.
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tessera-server: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tessera-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Configuration: a TOML file plus Auth.js's environment variables.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigFileError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (line and column included).
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FileConfig {
+    /// `[server]`.
+    #[serde(default)]
+    pub server: ServerSection,
+    /// `[session]`.
+    #[serde(default)]
+    pub session: SessionSection,
+    /// `[theme]`.
+    #[serde(default)]
+    pub theme: ThemeSection,
+    /// `[pages]`.
+    #[serde(default)]
+    pub pages: PagesSection,
+    /// `[[providers]]`.
+    #[serde(default)]
+    pub providers: Vec<ProviderSection>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ServerSection {
+    /// Address to bind (env `HOST`; default 127.0.0.1).
+    pub host: Option<String>,
+    /// Port (env `PORT`; default 3000).
+    pub port: Option<u16>,
+    /// Public URL of the auth routes (env `AUTH_URL` / `NEXTAUTH_URL`).
+    pub url: Option<String>,
+    /// Secret (prefer env `AUTH_SECRET`).
+    pub secret: Option<String>,
+    /// Trust `X-Forwarded-*` (env `AUTH_TRUST_HOST`).
+    pub trust_host: Option<bool>,
+    /// Folder served at `/static/`.
+    pub static_dir: Option<PathBuf>,
+    /// Folder for the user store (default `./tessera-data`).
+    pub data_dir: Option<PathBuf>,
+    /// `v4` (default) or `v5` wire format.
+    pub wire_format: Option<String>,
+    /// More logging.
+    pub debug: Option<bool>,
+}
+
+/// `[session]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SessionSection {
+    /// `jwt` (default).
+    pub strategy: Option<String>,
+    /// Session lifetime, seconds.
+    pub max_age: Option<i64>,
+    /// Database session write interval, seconds.
+    pub update_age: Option<i64>,
+}
+
+/// `[theme]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ThemeSection {
+    /// `auto`, `light` or `dark`.
+    pub color_scheme: Option<String>,
+    /// Brand colour (`#rrggbb`).
+    pub brand_color: Option<String>,
+    /// Logo URL.
+    pub logo: Option<String>,
+    /// Button text colour.
+    pub button_text: Option<String>,
+}
+
+/// `[pages]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PagesSection {
+    /// Custom sign-in page.
+    pub sign_in: Option<String>,
+    /// Custom sign-out page.
+    pub sign_out: Option<String>,
+    /// Custom error page.
+    pub error: Option<String>,
+    /// Custom verify-request page.
+    pub verify_request: Option<String>,
+    /// Page for new users.
+    pub new_user: Option<String>,
+}
+
+/// One `[[providers]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ProviderSection {
+    /// `credentials`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Provider id (default: the type).
+    pub id: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+}
+
+impl FileConfig {
+    /// Reads and parses `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigFileError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses TOML text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let c = FileConfig::parse(
+            r#"
+            [server]
+            host = "127.0.0.1"
+            port = 4000
+            static_dir = "/tmp/s"
+            [session]
+            max_age = 3600
+            [theme]
+            color_scheme = "dark"
+            [[providers]]
+            type = "credentials"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.server.port, Some(4000));
+        assert_eq!(c.providers[0].kind, "credentials");
+        assert!(FileConfig::parse("[server]\nnope = 1").is_err());
+    }
+}

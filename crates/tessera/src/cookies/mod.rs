@@ -1,0 +1,502 @@
+//! Cookies as next-auth writes and reads them: names, attributes, the `cookie` 0.7 wire
+//! format (percent-encoded values, fixed attribute order) and session-token chunking.
+
+use std::fmt::Write as _;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use time::OffsetDateTime;
+
+use crate::time_fmt::http_date;
+
+/// Characters `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// JavaScript's `encodeURIComponent`.
+pub(crate) fn encode_uri_component(s: &str) -> String {
+    utf8_percent_encode(s, URI_COMPONENT).to_string()
+}
+
+/// The `SameSite` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SameSite {
+    /// `SameSite=Lax` (next-auth's default).
+    #[default]
+    Lax,
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=None` (needs `Secure`; used for `form_post` OAuth callbacks).
+    None,
+}
+
+/// Options of one cookie, as next-auth's `cookies.<name>.options`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CookieOptions {
+    /// `HttpOnly`.
+    pub http_only: bool,
+    /// `SameSite`.
+    pub same_site: SameSite,
+    /// `Path`.
+    pub path: String,
+    /// `Secure`.
+    pub secure: bool,
+    /// `Domain`, if any.
+    pub domain: Option<String>,
+    /// `Max-Age` in seconds, if any.
+    pub max_age: Option<i64>,
+}
+
+impl CookieOptions {
+    /// next-auth's defaults: `HttpOnly; SameSite=Lax; Path=/`, `Secure` when `secure`.
+    pub fn new(secure: bool) -> Self {
+        Self {
+            http_only: true,
+            same_site: SameSite::Lax,
+            path: "/".to_owned(),
+            secure,
+            domain: None,
+            max_age: None,
+        }
+    }
+
+    /// Sets `SameSite`.
+    pub fn with_same_site(mut self, same_site: SameSite) -> Self {
+        self.same_site = same_site;
+        self
+    }
+
+    /// Sets `Domain`.
+    pub fn with_domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Sets `Path`.
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Sets `Max-Age`.
+    pub fn with_max_age(mut self, seconds: i64) -> Self {
+        self.max_age = Some(seconds);
+        self
+    }
+}
+
+/// A named cookie and its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CookieDef {
+    /// The cookie name.
+    pub name: String,
+    /// Its options.
+    pub options: CookieOptions,
+}
+
+impl CookieDef {
+    fn new(name: String, options: CookieOptions) -> Self {
+        Self { name, options }
+    }
+}
+
+/// The set of cookies the engine uses, named as next-auth v4 (`next-auth.*`) or Auth.js v5
+/// (`authjs.*`) names them, with `__Secure-` / `__Host-` prefixes when secure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CookieNames {
+    /// The session token (JWE or database session id).
+    pub session_token: CookieDef,
+    /// The callback URL.
+    pub callback_url: CookieDef,
+    /// The CSRF double-submit cookie.
+    pub csrf_token: CookieDef,
+    /// The PKCE code verifier.
+    pub pkce_code_verifier: CookieDef,
+    /// The OAuth state.
+    pub state: CookieDef,
+    /// The OIDC nonce.
+    pub nonce: CookieDef,
+}
+
+impl CookieNames {
+    /// The default names for `prefix` (`next-auth` or `authjs`).
+    pub fn defaults(prefix: &str, secure: bool) -> Self {
+        let secure_prefix = if secure { "__Secure-" } else { "" };
+        // __Host- pins the CSRF cookie to this host and path `/`, so a sibling subdomain cannot plant one.
+        let host_prefix = if secure { "__Host-" } else { "" };
+        let opts = CookieOptions::new(secure);
+        let check = CookieOptions::new(secure).with_max_age(900);
+        Self {
+            session_token: CookieDef::new(
+                format!("{secure_prefix}{prefix}.session-token"),
+                opts.clone(),
+            ),
+            callback_url: CookieDef::new(
+                format!("{secure_prefix}{prefix}.callback-url"),
+                opts.clone(),
+            ),
+            csrf_token: CookieDef::new(format!("{host_prefix}{prefix}.csrf-token"), opts.clone()),
+            pkce_code_verifier: CookieDef::new(
+                format!("{secure_prefix}{prefix}.pkce.code_verifier"),
+                check.clone(),
+            ),
+            state: CookieDef::new(format!("{secure_prefix}{prefix}.state"), check),
+            nonce: CookieDef::new(format!("{secure_prefix}{prefix}.nonce"), opts),
+        }
+    }
+}
+
+/// One `Set-Cookie` to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SetCookie {
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) options: CookieOptions,
+    pub(crate) expires: Option<OffsetDateTime>,
+}
+
+impl SetCookie {
+    pub(crate) fn new(def: &CookieDef, value: impl Into<String>) -> Self {
+        Self {
+            name: def.name.clone(),
+            value: value.into(),
+            options: def.options.clone(),
+            expires: None,
+        }
+    }
+
+    pub(crate) fn with_expires(mut self, at: OffsetDateTime) -> Self {
+        self.expires = Some(at);
+        self
+    }
+
+    /// A deletion: empty value and `Max-Age=0`.
+    pub(crate) fn delete(name: impl Into<String>, options: &CookieOptions) -> Self {
+        let mut options = options.clone();
+        options.max_age = Some(0);
+        Self {
+            name: name.into(),
+            value: String::new(),
+            options,
+            expires: None,
+        }
+    }
+
+    /// The header value, byte for byte as npm `cookie` 0.7 `serialize` writes it.
+    pub(crate) fn to_header(&self) -> String {
+        let mut s = String::with_capacity(self.name.len() + self.value.len() + 96);
+        s.push_str(&self.name);
+        s.push('=');
+        s.push_str(&encode_uri_component(&self.value));
+        if let Some(max_age) = self.options.max_age {
+            let _ = write!(s, "; Max-Age={max_age}");
+        }
+        if let Some(domain) = &self.options.domain {
+            let _ = write!(s, "; Domain={domain}");
+        }
+        let _ = write!(s, "; Path={}", self.options.path);
+        if let Some(expires) = self.expires {
+            s.push_str("; Expires=");
+            s.push_str(&http_date(expires));
+        }
+        if self.options.http_only {
+            s.push_str("; HttpOnly");
+        }
+        if self.options.secure {
+            s.push_str("; Secure");
+        }
+        s.push_str(match self.options.same_site {
+            SameSite::Lax => "; SameSite=Lax",
+            SameSite::Strict => "; SameSite=Strict",
+            SameSite::None => "; SameSite=None",
+        });
+        s
+    }
+}
+
+/// Request cookies, parsed as npm `cookie` 0.7 `parse` does: first occurrence of a name wins,
+/// values percent-decoded when they decode (kept raw otherwise), surrounding quotes removed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequestCookies {
+    pairs: Vec<(String, String)>,
+}
+
+/// At most this many cookies are read from a request; the rest are ignored.
+const MAX_COOKIES: usize = 256;
+
+impl RequestCookies {
+    pub(crate) fn parse<'a>(headers: impl Iterator<Item = &'a str>) -> Self {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for header in headers {
+            for part in header.split(';') {
+                // Resource exhaustion: bound the work a hostile Cookie header can cause.
+                if pairs.len() >= MAX_COOKIES {
+                    return Self { pairs };
+                }
+                let Some((name, value)) = part.split_once('=') else {
+                    continue;
+                };
+                let name = name.trim();
+                if name.is_empty() || pairs.iter().any(|(n, _)| n == name) {
+                    continue;
+                }
+                let mut value = value.trim();
+                if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
+                    value = &value[1..value.len() - 1];
+                }
+                let decoded = if value.contains('%') {
+                    match percent_decode_str(value).decode_utf8() {
+                        Ok(v) => v.into_owned(),
+                        Err(_) => value.to_owned(),
+                    }
+                } else {
+                    value.to_owned()
+                };
+                pairs.push((name.to_owned(), decoded));
+            }
+        }
+        Self { pairs }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every cookie whose name starts with `prefix`, in request order.
+    pub(crate) fn with_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(n, _)| n.starts_with(prefix))
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+/// The session cookie, possibly split into `.0`, `.1`, ... chunks (next-auth's `SessionStore`).
+#[derive(Debug, Clone)]
+pub(crate) struct SessionStore {
+    def: CookieDef,
+    chunk_size: usize,
+    /// Names present in the request, in request order.
+    present: Vec<String>,
+    value: String,
+}
+
+impl SessionStore {
+    pub(crate) fn new(def: &CookieDef, chunk_size: usize, cookies: &RequestCookies) -> Self {
+        let mut chunks: Vec<(&str, &str)> = cookies.with_prefix(&def.name).collect();
+        sort_chunks(&mut chunks);
+        let value = chunks.iter().map(|(_, v)| *v).collect::<String>();
+        Self {
+            def: def.clone(),
+            chunk_size,
+            present: chunks.iter().map(|(n, _)| (*n).to_owned()).collect(),
+            value,
+        }
+    }
+
+    /// The reassembled token, empty when there is none.
+    pub(crate) fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// Deletions of every chunk present in the request.
+    pub(crate) fn clean(&self) -> Vec<SetCookie> {
+        self.present
+            .iter()
+            .map(|n| SetCookie::delete(n.clone(), &self.def.options))
+            .collect()
+    }
+
+    /// Deletions of stale chunks, then the new token split into chunks; a name both deleted and
+    /// written appears once, as the new value, in the deletion's place (JS object key order).
+    pub(crate) fn chunk(&self, token: &str, expires: OffsetDateTime) -> Vec<SetCookie> {
+        let mut out = self.clean();
+        let n = token.len().div_ceil(self.chunk_size).max(1);
+        let mut put = |name: String, value: &str| {
+            let cookie = SetCookie {
+                name: name.clone(),
+                value: value.to_owned(),
+                options: self.def.options.clone(),
+                expires: Some(expires),
+            };
+            match out.iter_mut().find(|c| c.name == name) {
+                Some(slot) => *slot = cookie,
+                None => out.push(cookie),
+            }
+        };
+        if n == 1 {
+            put(self.def.name.clone(), token);
+        } else {
+            // JWE compact tokens are ASCII, so byte offsets are character offsets.
+            for i in 0..n {
+                let start = i * self.chunk_size;
+                let end = (start + self.chunk_size).min(token.len());
+                let part = token.get(start..end).unwrap_or("");
+                put(format!("{}.{i}", self.def.name), part);
+            }
+        }
+        out
+    }
+}
+
+/// Sorts chunk cookies as next-auth does: by the integer after the last `.`, names without one
+/// comparing equal to everything (a stable insertion sort, so the order stays total and safe).
+fn sort_chunks(chunks: &mut [(&str, &str)]) {
+    fn suffix(name: &str) -> Option<i64> {
+        name.rsplit('.').next().and_then(|s| parse_int_prefix(s))
+    }
+    for i in 1..chunks.len() {
+        let mut j = i;
+        while j > 0 {
+            let (a, b) = (suffix(chunks[j - 1].0), suffix(chunks[j].0));
+            match (a, b) {
+                (Some(a), Some(b)) if a > b => chunks.swap(j - 1, j),
+                _ => break,
+            }
+            j -= 1;
+        }
+    }
+}
+
+/// JavaScript `parseInt` on a decimal prefix: leading digits (optionally signed), else `None`.
+fn parse_int_prefix(s: &str) -> Option<i64> {
+    let s = s.trim_start();
+    let (neg, rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
+    if digits.is_empty() {
+        return None;
+    }
+    let v: i64 = digits.get(..18.min(digits.len()))?.parse().ok()?;
+    Some(if neg { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn serializes_like_npm_cookie() {
+        let names = CookieNames::defaults("next-auth", false);
+        let c = SetCookie::new(&names.csrf_token, "abc|def");
+        assert_eq!(
+            c.to_header(),
+            "next-auth.csrf-token=abc%7Cdef; Path=/; HttpOnly; SameSite=Lax"
+        );
+        let c = SetCookie::new(&names.callback_url, "http://localhost:3000/a b");
+        assert_eq!(
+            c.to_header(),
+            "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000%2Fa%20b; Path=/; HttpOnly; SameSite=Lax"
+        );
+        let c = SetCookie::new(&names.state, "x").with_expires(datetime!(2026-12-27 14:15:04 UTC));
+        assert_eq!(
+            c.to_header(),
+            "next-auth.state=x; Max-Age=900; Path=/; Expires=Sun, 27 Dec 2026 14:15:04 GMT; HttpOnly; SameSite=Lax"
+        );
+        let d = SetCookie::delete("next-auth.session-token", &names.session_token.options);
+        assert_eq!(
+            d.to_header(),
+            "next-auth.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+        );
+        let secure = CookieNames::defaults("next-auth", true);
+        assert_eq!(secure.csrf_token.name, "__Host-next-auth.csrf-token");
+        assert_eq!(secure.session_token.name, "__Secure-next-auth.session-token");
+        assert_eq!(
+            SetCookie::new(&secure.csrf_token, "a").to_header(),
+            "__Host-next-auth.csrf-token=a; Path=/; HttpOnly; Secure; SameSite=Lax"
+        );
+        let v5 = CookieNames::defaults("authjs", true);
+        assert_eq!(v5.session_token.name, "__Secure-authjs.session-token");
+    }
+
+    #[test]
+    fn encode_uri_component_matches_js() {
+        assert_eq!(
+            encode_uri_component("a-_.!~*'()b c/?:@&=+$,#|é"),
+            "a-_.!~*'()b%20c%2F%3F%3A%40%26%3D%2B%24%2C%23%7C%C3%A9"
+        );
+    }
+
+    #[test]
+    fn parses_like_npm_cookie() {
+        let c = RequestCookies::parse(
+            ["a=1; b=%7C; a=2; c=\"q\"; d=%E0%A4%A; =x; e"].into_iter(),
+        );
+        assert_eq!(c.get("a"), Some("1"));
+        assert_eq!(c.get("b"), Some("|"));
+        assert_eq!(c.get("c"), Some("q"));
+        assert_eq!(c.get("d"), Some("%E0%A4%A"));
+        assert_eq!(c.get("e"), None);
+    }
+
+    #[test]
+    fn chunking() {
+        let names = CookieNames::defaults("next-auth", false);
+        let token = "x".repeat(3933 + 3003);
+        let store = SessionStore::new(
+            &names.session_token,
+            3933,
+            &RequestCookies::parse(["next-auth.session-token=old"].into_iter()),
+        );
+        assert_eq!(store.value(), "old");
+        let at = datetime!(2026-12-27 14:15:04 UTC);
+        let out = store.chunk(&token, at);
+        let names_out: Vec<_> = out.iter().map(|c| (c.name.as_str(), c.value.len())).collect();
+        assert_eq!(
+            names_out,
+            vec![
+                ("next-auth.session-token", 0),
+                ("next-auth.session-token.0", 3933),
+                ("next-auth.session-token.1", 3003)
+            ]
+        );
+        assert_eq!(out[0].options.max_age, Some(0));
+
+        // Reading reassembles in numeric order whatever the request order.
+        let header = format!(
+            "next-auth.session-token.1={}; next-auth.session-token.0={}",
+            "b".repeat(3),
+            "a".repeat(3)
+        );
+        let store = SessionStore::new(
+            &names.session_token,
+            3933,
+            &RequestCookies::parse([header.as_str()].into_iter()),
+        );
+        assert_eq!(store.value(), "aaabbb");
+        let out = store.chunk("short", at);
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].name, "next-auth.session-token.1");
+        assert_eq!(out[2].name, "next-auth.session-token");
+        assert_eq!(out[2].value, "short");
+    }
+
+    #[test]
+    fn chunk_sort_handles_odd_suffixes() {
+        let mut v = vec![("n.10", "c"), ("n.x", "?"), ("n.2", "b"), ("n.1", "a")];
+        sort_chunks(&mut v);
+        assert!(v.iter().position(|c| c.0 == "n.1") < v.iter().position(|c| c.0 == "n.2"));
+        assert_eq!(parse_int_prefix("12abc"), Some(12));
+        assert_eq!(parse_int_prefix("abc"), None);
+    }
+}

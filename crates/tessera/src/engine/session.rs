@@ -1,0 +1,227 @@
+//! Reading and updating the session (§8.2, §8.3, §8.5).
+
+use http::{HeaderMap, HeaderValue};
+use serde_json::{Map, Value};
+use time::Duration;
+
+use crate::callbacks::{JwtArgs, JwtTrigger, SessionArgs, SessionEvent};
+use crate::config::{CookieKeys, SessionStrategy, WireFormat};
+use crate::cookies::{RequestCookies, SessionStore, SetCookie};
+use crate::jwt::Claims;
+use crate::time_fmt::iso;
+
+use super::{Inner, SessionError, SessionResult, cookies_of};
+
+/// A computed session: the body to return (`None` = signed out) and the cookies to set.
+#[derive(Debug, Default)]
+pub(crate) struct Computed {
+    pub(crate) body: Option<Value>,
+    pub(crate) token: Option<Claims>,
+    pub(crate) cookies: Vec<SetCookie>,
+}
+
+/// The session for an extractor or `getServerSession`.
+pub(crate) async fn read(
+    inner: &Inner,
+    headers: &HeaderMap,
+    update: Option<Value>,
+) -> Result<SessionResult, SessionError> {
+    let keys = inner.keys_for(headers);
+    let cookies = cookies_of(headers);
+    let c = compute(inner, keys, &cookies, update.as_ref(), update.is_some()).await?;
+    Ok(SessionResult {
+        session: c.body,
+        token: c.token,
+        set_cookies: c
+            .cookies
+            .iter()
+            .filter_map(|c| HeaderValue::from_str(&c.to_header()).ok())
+            .collect(),
+    })
+}
+
+/// Copies `from[key]` to `to[as_key]` when present (JS `undefined` fields vanish, `null` stays).
+fn copy(from: &Map<String, Value>, key: &str, to: &mut Map<String, Value>, as_key: &str) {
+    if let Some(v) = from.get(key) {
+        to.insert(as_key.to_owned(), v.clone());
+    }
+}
+
+pub(crate) async fn compute(
+    inner: &Inner,
+    keys: &CookieKeys,
+    cookies: &RequestCookies,
+    new_session: Option<&Value>,
+    is_update: bool,
+) -> Result<Computed, SessionError> {
+    let store = SessionStore::new(&keys.names.session_token, inner.chunk_size, cookies);
+    if store.value().is_empty() {
+        return Ok(Computed::default());
+    }
+    let now = inner.now();
+    let trigger = is_update.then_some(JwtTrigger::Update);
+    match inner.strategy {
+        SessionStrategy::Jwt => {
+            let signed_out = || Computed {
+                cookies: store.clean(),
+                ..Computed::default()
+            };
+            let decoded = match keys.session.decode(store.value(), now.unix_timestamp()) {
+                Ok(d) => d.claims,
+                Err(e) => {
+                    // Never log the token itself: only why it was refused.
+                    tracing::debug!(error = %e, "JWT_SESSION_ERROR: session cookie refused");
+                    return Ok(signed_out());
+                }
+            };
+            let token = match inner
+                .callbacks
+                .jwt(JwtArgs {
+                    token: decoded.clone(),
+                    user: None,
+                    account: None,
+                    profile: None,
+                    is_new_user: None,
+                    trigger,
+                    session: new_session,
+                })
+                .await
+            {
+                Ok(Some(t)) => t,
+                Ok(None) => return Ok(signed_out()),
+                Err(e) => {
+                    tracing::debug!(code = e.code(), "JWT_SESSION_ERROR: jwt callback failed");
+                    return Ok(signed_out());
+                }
+            };
+            let new_expires = now + Duration::seconds(inner.max_age);
+            // v4 builds `user` from the decoded cookie, v5 from the jwt callback's result.
+            let source = match inner.format {
+                WireFormat::V4 => &decoded,
+                WireFormat::V5 => &token,
+            };
+            let mut user = Map::new();
+            copy(source, "name", &mut user, "name");
+            copy(source, "email", &mut user, "email");
+            copy(source, "picture", &mut user, "image");
+            let mut session = Map::new();
+            session.insert("user".to_owned(), Value::Object(user));
+            session.insert("expires".to_owned(), Value::String(iso(new_expires)));
+            let body = match inner
+                .callbacks
+                .session(SessionArgs {
+                    session: Value::Object(session),
+                    token: Some(&token),
+                    user: None,
+                    new_session: None,
+                    trigger,
+                })
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::debug!(code = e.code(), "JWT_SESSION_ERROR: session callback failed");
+                    return Ok(signed_out());
+                }
+            };
+            let encoded = match keys.session.encode(
+                &token,
+                now.unix_timestamp(),
+                inner.max_age,
+                &*inner.random,
+            ) {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(error = %e, "JWT_SESSION_ERROR: could not encode the session");
+                    return Ok(signed_out());
+                }
+            };
+            let cookies = store.chunk(&encoded, new_expires);
+            inner
+                .events
+                .session(&SessionEvent {
+                    session: &body,
+                    token: Some(&token),
+                })
+                .await;
+            Ok(Computed {
+                body: Some(body),
+                token: Some(token),
+                cookies,
+            })
+        }
+        SessionStrategy::Database => {
+            let Some(adapter) = &inner.adapter else {
+                return Ok(Computed::default());
+            };
+            let session_token = store.value();
+            let found = adapter
+                .get_session_and_user(session_token)
+                .await
+                .map_err(SessionError::Unavailable)?;
+            let Some((session, user)) = found else {
+                return Ok(Computed {
+                    cookies: store.clean(),
+                    ..Computed::default()
+                });
+            };
+            if session.expires < now {
+                adapter
+                    .delete_session(session_token)
+                    .await
+                    .map_err(SessionError::Unavailable)?;
+                return Ok(Computed {
+                    cookies: store.clean(),
+                    ..Computed::default()
+                });
+            }
+            let new_expires = now + Duration::seconds(inner.max_age);
+            let due = session.expires - Duration::seconds(inner.max_age)
+                + Duration::seconds(inner.update_age);
+            if due <= now {
+                adapter
+                    .update_session(session_token, new_expires)
+                    .await
+                    .map_err(SessionError::Unavailable)?;
+            }
+            let mut u = Map::new();
+            u.insert("name".to_owned(), user.name.clone().map_or(Value::Null, Value::String));
+            u.insert("email".to_owned(), user.email.clone().map_or(Value::Null, Value::String));
+            u.insert("image".to_owned(), user.image.clone().map_or(Value::Null, Value::String));
+            let mut s = Map::new();
+            s.insert("user".to_owned(), Value::Object(u));
+            s.insert("expires".to_owned(), Value::String(iso(session.expires)));
+            let body = match inner
+                .callbacks
+                .session(SessionArgs {
+                    session: Value::Object(s),
+                    token: None,
+                    user: Some(&user),
+                    new_session,
+                    trigger,
+                })
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::debug!(code = e.code(), "SESSION_ERROR: session callback failed");
+                    return Ok(Computed::default());
+                }
+            };
+            inner
+                .events
+                .session(&SessionEvent {
+                    session: &body,
+                    token: None,
+                })
+                .await;
+            let cookie = SetCookie::new(&keys.names.session_token, session_token.to_owned())
+                .with_expires(new_expires);
+            Ok(Computed {
+                body: Some(body),
+                token: None,
+                cookies: vec![cookie],
+            })
+        }
+    }
+}
