@@ -197,6 +197,7 @@ fn provider_views(ctx: &Ctx<'_>) -> Vec<pages::ProviderView> {
                         })
                         .collect(),
                 ),
+                Provider::Email(_) => (pages::ProviderKind::Email, Vec::new()),
             };
             pages::ProviderView {
                 id: p.id().to_owned(),
@@ -241,9 +242,15 @@ fn signin_page(ctx: &Ctx<'_>, inc: &Incoming) -> Outcome {
         return Outcome::redirect(with_query(page, &pairs));
     }
     let views = provider_views(ctx);
+    // next-auth echoes the raw query value into the form; only a valid one (§14a).
+    let callback_url = inc
+        .query
+        .get("callbackUrl")
+        .filter(|v| crate::redirect::is_valid_callback_url(v))
+        .unwrap_or(&ctx.callback_url);
     let page = pages::SigninPage {
         providers: &views,
-        callback_url: &ctx.callback_url,
+        callback_url,
         csrf_token: &ctx.csrf.token,
         error,
         email: inc.query.get("email"),
@@ -300,6 +307,9 @@ async fn signin_post(ctx: &Ctx<'_>, inc: &Incoming) -> Outcome {
     let (true, Some(provider)) = (ctx.csrf.verified, provider) else {
         return csrf_failure(ctx, "signin");
     };
+    if let Provider::Email(p) = provider {
+        return crate::email::flow::signin(ctx, inc, p).await;
+    }
     match provider.kind() {
         ProviderType::Credentials | ProviderType::OAuth | ProviderType::Email => {
             Outcome::redirect(format!("{}/signin", ctx.base))
@@ -368,6 +378,7 @@ async fn callback(ctx: &Ctx<'_>, inc: &Incoming) -> Option<Outcome> {
     let id = inc.route.provider_id.as_deref()?;
     let provider = ctx.inner.providers.iter().find(|p| p.id() == id)?;
     Some(match provider {
+        Provider::Email(p) => crate::email::flow::callback(ctx, inc, p).await,
         Provider::Credentials(p) => {
             if !inc.is_post() {
                 return Some(Outcome {

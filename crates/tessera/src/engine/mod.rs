@@ -1,6 +1,7 @@
 //! The engine: next-auth's `/api/auth/*` actions over `http::Request` / `http::Response`.
 
 mod actions;
+pub(crate) mod signin_flow;
 mod request;
 mod session;
 
@@ -121,6 +122,9 @@ impl Auth {
             if !seen.insert(id.to_owned()) {
                 return Err(ConfigError::DuplicateProvider(id.to_owned()));
             }
+            if let Provider::Email(e) = p {
+                crate::email::check_config(e, b.adapter.is_some())?;
+            }
         }
         let strategy = b.strategy.unwrap_or(if b.adapter.is_some() {
             SessionStrategy::Database
@@ -218,6 +222,11 @@ impl Auth {
         &self.inner.providers
     }
 
+    /// The custom pages configured with [`AuthBuilder::with_pages`].
+    pub fn pages(&self) -> &Pages {
+        &self.inner.pages
+    }
+
     /// The session strategy in force.
     pub fn session_strategy(&self) -> SessionStrategy {
         self.inner.strategy
@@ -263,6 +272,7 @@ impl Auth {
             method: parts.method,
             route,
             body,
+            client_ip: parts.extensions.get::<crate::email::ClientIp>().map(|c| c.0),
             headers: parts.headers,
         };
         actions::dispatch(inner, incoming).await

@@ -121,6 +121,8 @@ pub(crate) struct Incoming {
     pub(crate) body: Body,
     pub(crate) cookies: RequestCookies,
     pub(crate) headers: HeaderMap,
+    /// The peer address, from the [`ClientIp`](crate::email::ClientIp) extension.
+    pub(crate) client_ip: Option<std::net::IpAddr>,
 }
 
 impl Incoming {
