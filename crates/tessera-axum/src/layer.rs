@@ -1,4 +1,4 @@
-//! The layer that resolves the session once per request.
+//! The layer that makes the engine available to extractors and sends refreshed cookies.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -6,17 +6,35 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
-use http::{Request, Response, header};
+use http::{Request, Response};
 use tessera::Auth;
-use tokio::sync::OnceCell;
 use tower::{Layer, Service};
 
-use crate::extract::{Memo, SessionCell};
+use crate::state::RequestAuth;
 
-/// Makes the engine available to [`Session`](crate::Session) and [`Token`](crate::Token),
-/// resolves the session at most once per request however many extractors ask, and adds the
-/// refreshed session cookie (rolling JWT, database session expiry) to the response.
+/// Makes the engine available to [`Session`](crate::Session), [`Token`](crate::Token) and
+/// [`AuthSession`](crate::AuthSession), resolves the session at most once per request however
+/// many extractors (and [`RequireAuthLayer`](crate::RequireAuthLayer)s) ask, and adds the
+/// refreshed session cookie (rolling JWT, database session expiry, updated session) to the
+/// response. It does not read the session itself: a request nobody asks about costs nothing.
+///
+/// Add it last (outermost), after every route that uses the session; it also puts the
+/// [`Auth`] engine in the request's extensions (`Extension<Auth>`).
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use tessera::Auth;
+/// use tessera_axum::{AuthLayer, Session};
+///
+/// fn app(auth: Auth) -> Router {
+///     Router::new()
+///         .route("/me", get(|s: Session| async move { format!("{:?}", s.user) }))
+///         .nest("/api/auth", tessera_axum::router(auth.clone()))
+///         .layer(AuthLayer::new(auth))
+/// }
+/// ```
 #[derive(Debug, Clone)]
+#[must_use]
 pub struct AuthLayer {
     auth: Auth,
 }
@@ -46,6 +64,18 @@ pub struct AuthService<S> {
     auth: Auth,
 }
 
+/// The request's auth state, inserted if no outer layer did. `true` when inserted here: the
+/// layer that inserts it sends the cookies.
+pub(crate) fn attach<B>(req: &mut Request<B>, auth: &Auth) -> (Arc<RequestAuth>, bool) {
+    if let Some(state) = req.extensions().get::<Arc<RequestAuth>>() {
+        return (state.clone(), false);
+    }
+    let state = Arc::new(RequestAuth::new(auth.clone()));
+    req.extensions_mut().insert(state.clone());
+    req.extensions_mut().insert(auth.clone());
+    (state, true)
+}
+
 impl<S, B> Service<Request<B>> for AuthService<S>
 where
     S: Service<Request<B>, Response = Response<Body>> + Clone + Send + 'static,
@@ -61,32 +91,14 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let cell: SessionCell = Arc::new(OnceCell::new());
-        let session_cookie = self
-            .auth
-            .cookie_names(req.headers())
-            .session_token
-            .name
-            .clone();
-        req.extensions_mut().insert(self.auth.clone());
-        req.extensions_mut().insert(Memo(cell.clone()));
+        let (state, owner) = attach(&mut req, &self.auth);
         // Take the service that was driven to readiness, leave a clone in its place.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let mut response = inner.call(req).await?;
-            if let Some(Ok(result)) = cell.get() {
-                // The auth routes set their own session cookies; do not send two.
-                let already = response
-                    .headers()
-                    .get_all(header::SET_COOKIE)
-                    .iter()
-                    .any(|v| v.as_bytes().starts_with(session_cookie.as_bytes()));
-                if !already {
-                    for v in &result.set_cookies {
-                        response.headers_mut().append(header::SET_COOKIE, v.clone());
-                    }
-                }
+            if owner {
+                state.finish(&mut response);
             }
             Ok(response)
         })

@@ -69,8 +69,10 @@ pub struct ServerSection {
     pub trust_host: Option<bool>,
     /// Folder served at `/static/`.
     pub static_dir: Option<PathBuf>,
-    /// Folder for the user store (default `./tessera-data`).
+    /// Folder for the default SQLite database (default `./tessera-data`).
     pub data_dir: Option<PathBuf>,
+    /// Database URL (env `DATABASE_URL`): `sqlite://…`, `postgres://…`, `mysql://…`, `redis://…`.
+    pub database_url: Option<String>,
     /// `v4` (default) or `v5` wire format.
     pub wire_format: Option<String>,
     /// More logging.
@@ -123,7 +125,7 @@ pub struct PagesSection {
 }
 
 /// One `[[providers]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ProviderSection {
@@ -134,6 +136,62 @@ pub struct ProviderSection {
     pub id: Option<String>,
     /// Display name.
     pub name: Option<String>,
+    /// Email: the SMTP server, `smtp://user:pass@host:port` (STARTTLS when offered) or
+    /// `smtps://…` (implicit TLS); env `AUTH_EMAIL_SERVER`. Unset: links are only logged.
+    pub server: Option<String>,
+    /// Email: the sender, `Name <address>` (env `AUTH_EMAIL_FROM`).
+    pub from: Option<String>,
+    /// Email: how long a sign-in link works, in seconds (default 86400).
+    pub max_age: Option<i64>,
+    /// Email: the site name in the email (default: the host of the auth URL).
+    pub site_name: Option<String>,
+    /// Email: at most this many emails per address per `limit_window` (default 5; 0: no limit).
+    pub max_emails_per_address: Option<u32>,
+    /// Email: at most this many emails per client IP per `limit_window` (default 30; 0: no limit).
+    pub max_emails_per_ip: Option<u32>,
+    /// Email: the limit window in seconds (default 3600).
+    pub limit_window: Option<i64>,
+    /// Email: a header set by your proxy with the client IP (default: the socket peer, or the
+    /// first `X-Forwarded-For` entry with `trust_host`).
+    pub client_ip_header: Option<String>,
+    /// Email: a PEM file with an extra root certificate for the SMTP server's TLS.
+    pub tls_ca_file: Option<PathBuf>,
+    /// OAuth/OIDC (`type = "oidc"`, `"oauth"` or a preset such as `"github"`): the client id
+    /// (env `AUTH_<ID>_ID`).
+    pub client_id: Option<String>,
+    /// OAuth/OIDC: the client secret (env `AUTH_<ID>_SECRET`).
+    pub client_secret: Option<String>,
+    /// OAuth/OIDC: the issuer; discovery at `<issuer>/.well-known/openid-configuration`
+    /// (env `AUTH_<ID>_ISSUER`; for `microsoft-entra-id`, the tenant's issuer).
+    pub issuer: Option<String>,
+    /// OAuth/OIDC: an explicit discovery document URL.
+    pub well_known: Option<String>,
+    /// OAuth: the authorization endpoint (its query becomes authorization params).
+    pub authorization_url: Option<String>,
+    /// OAuth: the token endpoint.
+    pub token_url: Option<String>,
+    /// OAuth: the userinfo endpoint.
+    pub userinfo_url: Option<String>,
+    /// OAuth/OIDC: the JWKS URL (otherwise from discovery).
+    pub jwks_url: Option<String>,
+    /// OAuth/OIDC: the scopes (default per type).
+    pub scopes: Option<Vec<String>>,
+    /// OAuth/OIDC: extra authorization request parameters (`prompt`, `access_type`, ...).
+    pub authorization_params: Option<std::collections::BTreeMap<String, String>>,
+    /// OAuth/OIDC: `state`, `pkce`, `nonce` (default per type).
+    pub checks: Option<Vec<String>>,
+    /// OAuth/OIDC: `client_secret_basic` (default), `client_secret_post` or `none`.
+    pub token_auth_method: Option<String>,
+    /// OAuth/OIDC: link to an existing user with the same email without a session.
+    pub allow_dangerous_email_account_linking: Option<bool>,
+    /// Microsoft Entra ID: the tenant (`common`, `organizations`, `consumers`, an id or domain).
+    pub tenant_id: Option<String>,
+    /// Apple: the team id (with `key_id` and `private_key`, the client secret is minted).
+    pub team_id: Option<String>,
+    /// Apple: the key id of `private_key`.
+    pub key_id: Option<String>,
+    /// Apple: the `.p8` private key (PEM text).
+    pub private_key: Option<String>,
 }
 
 impl FileConfig {

@@ -10,8 +10,19 @@
 //! | `AUTH_URL` / `NEXTAUTH_URL` | public URL of the auth routes |
 //! | `AUTH_TRUST_HOST` | trust `X-Forwarded-Host`/`-Proto` |
 //! | `HOST`, `PORT` | where to listen (default 127.0.0.1:3000) |
+//! | `AUTH_EMAIL_SERVER` / `EMAIL_SERVER` | SMTP server for email sign-in, `smtp://user:pass@host:port` or `smtps://…` (enables the `email` provider) |
+//! | `AUTH_EMAIL_FROM` / `EMAIL_FROM` | sender of sign-in emails, `Name <address>` |
+//! | `AUTH_<ID>_ID`, `AUTH_<ID>_SECRET`, `AUTH_<ID>_ISSUER` | OAuth client id, secret and issuer of provider `<ID>` (upper-cased, `-` as `_`): fill a `[[providers]]` entry, or alone enable a preset (`AUTH_GITHUB_ID` + `AUTH_GITHUB_SECRET`) |
 //!
-//! Run with no configuration for a demo: a generated development secret and a demo user.
+//! OAuth / OpenID Connect providers: `[[providers]] type = "oidc"` with `id`, `issuer`,
+//! `client_id`, `client_secret` (discovery does the rest), `type = "oauth"` with explicit
+//! URLs, or a preset by name (`type = "github"`, `"google"`, `"keycloak"`, ...; see
+//! `tessera::presets`). The callback URL to register at the provider is logged at startup.
+//!
+//! Run with no configuration for a demo: a generated development secret, a demo user, and
+//! email sign-in whose links are written to the log (unless `AUTH_EMAIL_SERVER` is set).
+//! The client IP of the email provider's per-IP limit is the socket peer (set by [`App::serve`];
+//! with `AUTH_TRUST_HOST`, the first `X-Forwarded-For` entry), or a `client_ip_header`.
 //!
 //! ```no_run
 //! // The binary is `tessera_server::main()`; embed the same app in your own program with:
@@ -24,7 +35,8 @@
 
 mod config;
 mod home;
-mod users;
+mod oauth;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,7 +53,7 @@ use tessera_core::Secret;
 use tessera_axum::AuthLayer;
 
 pub use config::{ConfigFileError, FileConfig};
-pub use users::{UserStore, UserStoreError, normalize_email};
+pub use store::{Database, UserStore, UserStoreError, default_database_url, normalize_email};
 
 /// The demo user created when the server runs without configuration.
 pub const DEMO_EMAIL: &str = "demo@example.com";
@@ -124,8 +136,14 @@ pub struct Settings {
     pub trust_host: bool,
     /// Where to listen.
     pub addr: SocketAddr,
-    /// Where the user store lives.
+    /// Where the SQLite database lives by default.
     pub data_dir: PathBuf,
+    /// The database (`DATABASE_URL`, `[server] database_url`, else SQLite under `data_dir`).
+    pub database_url: String,
+    /// SMTP server URL for email sign-in (`AUTH_EMAIL_SERVER`).
+    pub email_server: Option<String>,
+    /// Sender of sign-in emails (`AUTH_EMAIL_FROM`).
+    pub email_from: Option<String>,
 }
 
 impl Settings {
@@ -135,10 +153,17 @@ impl Settings {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ServerError> {
         let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
-        let (file, demo) = match config {
+        let (mut file, demo) = match config {
             Some(p) => (FileConfig::load(p)?, false),
             None => (FileConfig::default(), true),
         };
+        // OAuth: client ids, secrets and issuers from AUTH_<ID>_ID / _SECRET / _ISSUER, and the
+        // presets those variables alone configure (they replace the default providers).
+        for p in &mut file.providers {
+            oauth::fill_from_env(p, &env);
+        }
+        let from_env = oauth::from_env(&file.providers, &env);
+        file.providers.extend(from_env);
         let secret_text = env("AUTH_SECRET")
             .or_else(|| env("NEXTAUTH_SECRET"))
             .or_else(|| file.server.secret.clone());
@@ -176,6 +201,9 @@ impl Settings {
             .data_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("tessera-data"));
+        let database_url = env("DATABASE_URL")
+            .or_else(|| file.server.database_url.clone())
+            .unwrap_or_else(|| default_database_url(&data_dir));
         Ok(Self {
             file,
             demo,
@@ -183,7 +211,10 @@ impl Settings {
             url,
             trust_host,
             addr: SocketAddr::new(ip, port),
+            database_url,
             data_dir,
+            email_server: env("AUTH_EMAIL_SERVER").or_else(|| env("EMAIL_SERVER")),
+            email_from: env("AUTH_EMAIL_FROM").or_else(|| env("EMAIL_FROM")),
         })
     }
 }
@@ -237,8 +268,10 @@ impl App {
             );
             settings.secrets = vec![Secret::new(s)];
         }
-        let users = UserStore::open(settings.data_dir.join("users.json")).await?;
-        if settings.demo && users.is_empty().await {
+        let db = Database::open(&settings.database_url).await?;
+        tracing::info!(database = db.kind(), "database ready");
+        let users = UserStore::new(db.clone())?;
+        if settings.demo && !users.exists(DEMO_EMAIL).await? {
             users
                 .add(
                     Some("Demo User".to_owned()),
@@ -287,15 +320,21 @@ impl App {
         if let Some(v) = file.session.update_age {
             builder = builder.with_session_update_age(v);
         }
-        match file.session.strategy.as_deref() {
-            None | Some("jwt") => {}
+        // The database holds users, accounts and verification tokens in both strategies.
+        builder = builder.with_shared_adapter(db.adapter());
+        builder = match file.session.strategy.as_deref() {
+            None | Some("jwt") => builder.with_session_strategy(tessera::SessionStrategy::Jwt),
+            // Credentials users live in the same database, so their sessions can too.
+            Some("database") => builder
+                .with_session_strategy(tessera::SessionStrategy::Database)
+                .with_credentials_database_sessions(true),
             Some(other) => {
                 return Err(ConfigFileError::Invalid(format!(
-                    "session.strategy {other:?}: only \"jwt\" is available in this build"
+                    "session.strategy {other:?}: use \"jwt\" or \"database\""
                 ))
                 .into());
             }
-        }
+        };
         let p = &file.pages;
         let mut pages = Pages::new();
         if let Some(v) = &p.sign_in {
@@ -318,12 +357,31 @@ impl App {
         if providers.is_empty() {
             providers.push(config::ProviderSection {
                 kind: "credentials".to_owned(),
-                id: None,
-                name: None,
+                ..Default::default()
             });
+            // The demo shows magic links too (logged, unless AUTH_EMAIL_SERVER is set).
+            if settings.demo {
+                providers.push(config::ProviderSection {
+                    kind: "email".to_owned(),
+                    ..Default::default()
+                });
+            }
+        }
+        // AUTH_EMAIL_SERVER alone enables email sign-in.
+        if settings.email_server.is_some() && !providers.iter().any(|p| p.kind == "email") {
+            providers.push(config::ProviderSection {
+                kind: "email".to_owned(),
+                ..Default::default()
+            });
+        }
+        if providers.iter().any(|p| p.kind == "email") {
+            // Email sign-in keeps its users and verification tokens in the database adapter.
         }
         for p in providers {
             match p.kind.as_str() {
+                "email" => {
+                    builder = builder.with_provider(email_provider(&p, &settings)?);
+                }
                 "credentials" => {
                     let store = users.clone();
                     let mut provider = CredentialsProvider::new(move |creds| {
@@ -350,9 +408,12 @@ impl App {
                     }
                     builder = builder.with_provider(provider);
                 }
+                kind if oauth::is_oauth(kind) => {
+                    builder = builder.with_provider(oauth::build(&p)?);
+                }
                 other => {
                     return Err(ConfigFileError::Invalid(format!(
-                        "provider type {other:?} is not available in this build (use \"credentials\")"
+                        "provider type {other:?} is not available in this build (use \"credentials\", \"email\", \"oidc\", \"oauth\" or a preset such as \"github\")"
                     ))
                     .into());
                 }
@@ -386,7 +447,9 @@ impl App {
         if let Some(dir) = &self.settings.file.server.static_dir {
             router = router.nest_service("/static", tower_http::services::ServeDir::new(dir));
         }
-        router.layer(AuthLayer::new(self.auth.clone()))
+        router
+            .layer(axum::middleware::from_fn(client_ip))
+            .layer(AuthLayer::new(self.auth.clone()))
     }
 
     /// Binds and serves until Ctrl-C or SIGTERM.
@@ -406,11 +469,105 @@ impl App {
                 "demo mode: sign in at {base}/signin as {DEMO_EMAIL} with password {DEMO_PASSWORD}"
             );
         }
-        axum::serve(listener, self.router())
+        // The peer address feeds the email provider's per-IP limit (see `client_ip`).
+        axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
             .with_graceful_shutdown(shutdown())
             .await?;
         Ok(())
     }
+}
+
+
+/// An `[[providers]] type = "email"` entry, with `AUTH_EMAIL_SERVER` / `AUTH_EMAIL_FROM` as
+/// defaults for `server` / `from`.
+fn email_provider(
+    p: &config::ProviderSection,
+    settings: &Settings,
+) -> Result<tessera::EmailProvider, ServerError> {
+    use tessera::email::{
+        ClientIpSource, EmailLimits, EmailProvider, LogTransport, RateLimit, SmtpConfig,
+        SmtpTransport,
+    };
+    let invalid = |m: String| ServerError::from(ConfigFileError::Invalid(m));
+    let id = p.id.clone().unwrap_or_else(|| "email".to_owned());
+    let server = p.server.clone().or_else(|| settings.email_server.clone());
+    let mut provider = match server {
+        Some(server) => {
+            let from = p.from.clone().or_else(|| settings.email_from.clone()).ok_or_else(|| {
+                invalid(format!(
+                    "email provider {id:?}: set `from` (or AUTH_EMAIL_FROM) with the server"
+                ))
+            })?;
+            // Credential exposure: the server URL carries the password; errors never echo it.
+            let mut smtp = SmtpConfig::from_url(&server)
+                .map_err(|e| invalid(format!("email provider {id:?}: {e}")))?;
+            if let Some(path) = &p.tls_ca_file {
+                let pem = std::fs::read(path).map_err(|e| {
+                    invalid(format!("email provider {id:?}: tls_ca_file {}: {e}", path.display()))
+                })?;
+                smtp = smtp.with_root_certificate_pem(pem);
+            }
+            tracing::info!(provider = %id, host = %smtp.host, port = smtp.port, "email sign-in sends through SMTP");
+            EmailProvider::new(
+                SmtpTransport::new(smtp, &from)
+                    .map_err(|e| invalid(format!("email provider {id:?}: {e}")))?,
+            )
+        }
+        None => {
+            tracing::warn!(
+                provider = %id,
+                "no SMTP server configured (AUTH_EMAIL_SERVER / server): sign-in links are written to                  this log instead of being emailed; anyone who reads the log can sign in. Development only."
+            );
+            EmailProvider::new(LogTransport)
+        }
+    };
+    provider = provider.with_id(id.clone());
+    if let Some(name) = &p.name {
+        provider = provider.with_name(name.clone());
+    }
+    if let Some(v) = p.max_age {
+        provider = provider.with_max_age(v);
+    }
+    if let Some(v) = &p.site_name {
+        provider = provider.with_site_name(v.clone());
+    }
+    let window = p.limit_window.unwrap_or(3600);
+    if window <= 0 {
+        return Err(invalid(format!("email provider {id:?}: limit_window must be positive")));
+    }
+    let limit = |v: Option<u32>, default: u32| match v.unwrap_or(default) {
+        0 => None,
+        n => Some(RateLimit::new(n, window)),
+    };
+    let mut limits = EmailLimits::new()
+        .with_per_address(limit(p.max_emails_per_address, 5))
+        .with_per_ip(limit(p.max_emails_per_ip, 30));
+    if let Some(h) = &p.client_ip_header {
+        let name = http::HeaderName::from_bytes(h.trim().to_ascii_lowercase().as_bytes())
+            .map_err(|_| invalid(format!("email provider {id:?}: client_ip_header {h:?} is not a header name")))?;
+        limits = limits.with_client_ip(ClientIpSource::Header(name));
+    }
+    Ok(provider.with_limits(limits))
+}
+
+/// Hands the socket peer address to the engine as [`tessera::ClientIp`] (for the email
+/// provider's per-IP limit). Absent when the router is served without connect info.
+async fn client_ip(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(axum::extract::ConnectInfo(addr)) = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .copied()
+    {
+        request.extensions_mut().insert(tessera::ClientIp(addr.ip()));
+    }
+    next.run(request).await
 }
 
 async fn shutdown() {
@@ -445,7 +602,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             action: UserAction::Add { email, name, image },
         }) => {
             let password = read_password()?;
-            let store = UserStore::open(settings.data_dir.join("users.json")).await?;
+            let store = UserStore::new(Database::open(&settings.database_url).await?)?;
             let user = store.add(name, &email, &password, image).await?;
             println!("added user {} ({})", user.email.unwrap_or_default(), user.id);
             Ok(())

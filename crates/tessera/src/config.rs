@@ -113,6 +113,12 @@ pub enum ConfigError {
     /// A JWT key could not be set up.
     #[error("JWT setup failed: {0}")]
     Jwt(String),
+    /// An email provider needs an adapter (verification tokens and users).
+    #[error("the email provider {0:?} needs an adapter to store verification tokens and users: call with_adapter()")]
+    EmailWithoutAdapter(String),
+    /// An OAuth / OpenID Connect provider is misconfigured, or no HTTP client is available.
+    #[error("OAuth: {0}")]
+    OAuth(String),
 }
 
 /// Builds an [`Auth`](crate::Auth) engine.
@@ -151,6 +157,7 @@ pub struct AuthBuilder {
     pub(crate) debug: bool,
     pub(crate) body_limit: usize,
     pub(crate) credentials_database_sessions: bool,
+    pub(crate) http_client: Option<Arc<dyn crate::oauth::HttpClient>>,
 }
 
 impl std::fmt::Debug for AuthBuilder {
@@ -187,6 +194,7 @@ impl Default for AuthBuilder {
             debug: false,
             body_limit: 64 * 1024,
             credentials_database_sessions: false,
+            http_client: None,
         }
     }
 }
@@ -345,6 +353,14 @@ impl AuthBuilder {
     /// the same way. It is off by default so that a misconfiguration stays visible.
     pub fn with_credentials_database_sessions(mut self, enabled: bool) -> Self {
         self.credentials_database_sessions = enabled;
+        self
+    }
+
+    /// Sets the HTTP client of the OAuth / OpenID Connect providers (discovery, JWKS, token,
+    /// userinfo requests). Default: [`ReqwestClient`](crate::oauth::ReqwestClient) with the
+    /// `reqwest` feature; without it, a client must be set when an OAuth provider is used.
+    pub fn with_http_client(mut self, client: impl crate::oauth::HttpClient) -> Self {
+        self.http_client = Some(Arc::new(client));
         self
     }
 

@@ -9,7 +9,7 @@
 //! |---|---|
 //! | routes | `providers`, `csrf`, `session` (GET, POST update), `signin`, `callback/:provider`, `signout`, `error`, `verify-request`, `_log` |
 //! | sessions | JWT (next-auth v4 A256GCM or Auth.js v5 A256CBC-HS512, chunked cookies, secret rotation) or database (any [`Adapter`](tessera_core::Adapter)) |
-//! | providers | [`CredentialsProvider`] |
+//! | providers | [`CredentialsProvider`], [`EmailProvider`] (magic links, module [`email`]), [`OAuthProvider`] (OAuth 2.0 / OpenID Connect, module [`oauth`]) and [`presets`] (GitHub, Google, Apple, Entra ID, ...) |
 //! | hooks | [`Callbacks`] (`sign_in`, `redirect`, `jwt`, `session`) and [`Events`] |
 //! | pages | built-in sign-in, sign-out, error and verify-request pages with a [`Theme`] |
 //!
@@ -46,8 +46,10 @@ mod config;
 mod cookies;
 mod credentials;
 mod csrf;
+pub mod email;
 mod engine;
 mod jwt;
+pub mod oauth;
 mod pages;
 mod providers;
 mod random;
@@ -62,10 +64,22 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{AuthBuilder, ConfigError, Pages, SessionStrategy, WireFormat};
 pub use cookies::{CookieDef, CookieNames, CookieOptions, SameSite};
 pub use credentials::{AuthorizeError, CredentialField, Credentials, CredentialsProvider};
+pub use email::{ClientIp, EmailProvider};
 pub use engine::{Auth, SessionError, SessionResult};
 pub use jwt::{Claims, Decoded, JwtCodec, JwtError, JwtFormat};
 pub use pages::{ColorScheme, Theme};
+pub use oauth::{Check, OAuthKind, OAuthProvider, ProviderStyle, TokenAuthMethod};
 pub use providers::Provider;
+pub use providers::presets;
 pub use random::{OsRandom, RandomSource};
 pub use redirect::default_redirect;
 pub use tessera_core;
+
+#[cfg(test)]
+mod send_check {
+    fn is_send<T: Send>(_: T) {}
+    #[allow(dead_code)]
+    fn handle_is_send(auth: crate::Auth, req: http::Request<bytes::Bytes>) {
+        is_send(auth.handle(req));
+    }
+}

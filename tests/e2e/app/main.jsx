@@ -50,6 +50,9 @@ function App() {
   const [password, setPassword] = useState("")
   const [newName, setNewName] = useState("")
   const [signInRes, runSignIn] = useAction()
+  const [magicEmail, setMagicEmail] = useState("")
+  const [magicProvider, setMagicProvider] = useState("email")
+  const [emailSignInRes, runEmailSignIn] = useAction()
   const [signOutRes, runSignOut] = useAction()
   const [updateRes, runUpdate] = useAction()
   const [sessionRes, runGetSession] = useAction()
@@ -95,6 +98,38 @@ function App() {
           Sign in
         </button>
         <Result id="signin-result" value={signInRes} />
+      </section>
+
+      <section>
+        <h2>Sign in with OpenID Connect</h2>
+        {/* An OAuth provider: signIn() navigates to the provider, which returns here. */}
+        <button data-testid="oidc-signin-button" onClick={() => signIn("oidc")}>
+          Sign in with OIDC
+        </button>
+      </section>
+
+      <section>
+        <h2>Sign in with an email link</h2>
+        <input
+          data-testid="email-signin-input"
+          type="email"
+          placeholder="email"
+          value={magicEmail}
+          onChange={(e) => setMagicEmail(e.target.value)}
+        />
+        <input
+          data-testid="email-provider-input"
+          placeholder="provider id"
+          value={magicProvider}
+          onChange={(e) => setMagicProvider(e.target.value)}
+        />
+        <button
+          data-testid="email-signin-button"
+          onClick={() => runEmailSignIn(() => signIn(magicProvider, { email: magicEmail, redirect: false }))}
+        >
+          Email me a sign-in link
+        </button>
+        <Result id="email-signin-result" value={emailSignInRes} />
       </section>
 
       <section>

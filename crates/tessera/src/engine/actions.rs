@@ -198,6 +198,7 @@ fn provider_views(ctx: &Ctx<'_>) -> Vec<pages::ProviderView> {
                         .collect(),
                 ),
                 Provider::Email(_) => (pages::ProviderKind::Email, Vec::new()),
+                Provider::OAuth(_) => (pages::ProviderKind::OAuth, Vec::new()),
             };
             pages::ProviderView {
                 id: p.id().to_owned(),
@@ -206,7 +207,14 @@ fn provider_views(ctx: &Ctx<'_>) -> Vec<pages::ProviderView> {
                 signin_url: format!("{}/signin/{}", ctx.base, p.id()),
                 callback_url: format!("{}/callback/{}", ctx.base, p.id()),
                 fields,
-                style: None,
+                style: match p {
+                    Provider::OAuth(o) => o.style().map(|s| pages::ProviderStyle {
+                        logo: s.logo.clone(),
+                        bg: s.bg.clone(),
+                        text: s.text.clone(),
+                    }),
+                    _ => None,
+                },
             }
         })
         .collect()
@@ -310,6 +318,9 @@ async fn signin_post(ctx: &Ctx<'_>, inc: &Incoming) -> Outcome {
     if let Provider::Email(p) = provider {
         return crate::email::flow::signin(ctx, inc, p).await;
     }
+    if let Provider::OAuth(p) = provider {
+        return crate::oauth::signin(ctx, inc, p).await;
+    }
     match provider.kind() {
         ProviderType::Credentials | ProviderType::OAuth | ProviderType::Email => {
             Outcome::redirect(format!("{}/signin", ctx.base))
@@ -379,6 +390,7 @@ async fn callback(ctx: &Ctx<'_>, inc: &Incoming) -> Option<Outcome> {
     let provider = ctx.inner.providers.iter().find(|p| p.id() == id)?;
     Some(match provider {
         Provider::Email(p) => crate::email::flow::callback(ctx, inc, p).await,
+        Provider::OAuth(p) => crate::oauth::callback(ctx, inc, p).await,
         Provider::Credentials(p) => {
             if !inc.is_post() {
                 return Some(Outcome {

@@ -72,6 +72,8 @@ pub(crate) struct Inner {
     pub(crate) keys_plain: CookieKeys,
     pub(crate) keys_secure: CookieKeys,
     pub(crate) chunk_size: usize,
+    /// The HTTP client of OAuth providers (`None` when no OAuth provider is configured).
+    pub(crate) http: Option<Arc<dyn crate::oauth::HttpClient>>,
 }
 
 /// The session of a request, as `GET /api/auth/session` would answer it, plus the cookies to
@@ -125,7 +127,20 @@ impl Auth {
             if let Provider::Email(e) = p {
                 crate::email::check_config(e, b.adapter.is_some())?;
             }
+            if let Provider::OAuth(o) = p {
+                o.validate().map_err(ConfigError::OAuth)?;
+            }
         }
+        let has_oauth = b.providers.iter().any(|p| matches!(p, Provider::OAuth(_)));
+        let http = match (b.http_client.clone(), has_oauth) {
+            (Some(c), _) => Some(c),
+            (None, false) => None,
+            (None, true) => Some(crate::oauth::default_client().map_err(ConfigError::OAuth)?.ok_or_else(|| {
+                ConfigError::OAuth(
+                    "no HTTP client: enable the `reqwest` feature or call with_http_client()".to_owned(),
+                )
+            })?),
+        };
         let strategy = b.strategy.unwrap_or(if b.adapter.is_some() {
             SessionStrategy::Database
         } else {
@@ -199,6 +214,7 @@ impl Auth {
                     WireFormat::V4 => 4096 - 163,
                     WireFormat::V5 => 4096 - 160,
                 },
+                http,
             }),
         })
     }
@@ -447,12 +463,27 @@ impl Inner {
                     h.append(header::SET_COOKIE, v);
                 }
             }
-            for (k, v) in &o.headers {
-                h.append(k.clone(), v.clone());
-            }
         }
-        let status = o.status.unwrap_or(StatusCode::OK);
-        if let Some(url) = o.redirect {
+        // next-auth's header order: Set-Cookie, Content-Type, then the action's own headers.
+        let extra = o.headers;
+        let mut response = self.respond_body(builder, o.status, o.redirect, o.body, wants_json, return_redirect);
+        for (k, v) in extra {
+            response.headers_mut().append(k, v);
+        }
+        response
+    }
+
+    fn respond_body(
+        &self,
+        builder: http::response::Builder,
+        status: Option<StatusCode>,
+        redirect: Option<String>,
+        body: Out,
+        wants_json: bool,
+        return_redirect: bool,
+    ) -> Response<Bytes> {
+        let status = status.unwrap_or(StatusCode::OK);
+        if let Some(url) = redirect {
             // Header injection: a URL with control characters never reaches Location.
             let url = if is_safe_location(&url) { url } else { "/".to_owned() };
             if return_redirect {
@@ -475,7 +506,7 @@ impl Inner {
                 .body(Bytes::new())
                 .unwrap_or_else(|_| plain(StatusCode::BAD_REQUEST, "Bad request"));
         }
-        match o.body {
+        match body {
             Out::Json(v) => json_response(builder, status, &v),
             Out::Html(s) => builder
                 .status(status)

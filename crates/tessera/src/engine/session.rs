@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use time::Duration;
 
 use crate::callbacks::{JwtArgs, JwtTrigger, SessionArgs, SessionEvent};
-use crate::config::{CookieKeys, SessionStrategy, WireFormat};
+use crate::config::{CookieKeys, SessionStrategy};
 use crate::cookies::{RequestCookies, SessionStore, SetCookie};
 use crate::jwt::Claims;
 use crate::time_fmt::iso;
@@ -77,7 +77,7 @@ pub(crate) async fn compute(
             let token = match inner
                 .callbacks
                 .jwt(JwtArgs {
-                    token: decoded.clone(),
+                    token: decoded,
                     user: None,
                     account: None,
                     profile: None,
@@ -95,11 +95,10 @@ pub(crate) async fn compute(
                 }
             };
             let new_expires = now + Duration::seconds(inner.max_age);
-            // v4 builds `user` from the decoded cookie, v5 from the jwt callback's result.
-            let source = match inner.format {
-                WireFormat::V4 => &decoded,
-                WireFormat::V5 => &token,
-            };
+            // next-auth v4 builds `user` from the decoded token object, which JS jwt callbacks
+            // usually mutate in place and return (`token.name = ...; return token`). A Rust
+            // callback returns its token instead, so the returned token is that same object.
+            let source = &token;
             let mut user = Map::new();
             copy(source, "name", &mut user, "name");
             copy(source, "email", &mut user, "email");

@@ -1,6 +1,9 @@
 //! Integration tests of the engine, through `Auth::handle`.
 
+mod email;
 mod hostile;
+mod oidc;
 mod routes;
 mod support;
+mod transcripts;
 mod v5;

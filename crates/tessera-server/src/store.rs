@@ -1,0 +1,345 @@
+//! Where the server keeps its data: an adapter (SQLite by default, PostgreSQL, MySQL/MariaDB or
+//! Redis from `DATABASE_URL`) plus the credentials users' password hashes, in a
+//! `tessera_credentials` table (or Redis keys) next to the adapter's tables.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use async_trait::async_trait;
+use tessera_core::{Adapter, AdapterError, AdapterErrorKind, NewUser, Secret, User};
+
+/// Why the user store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UserStoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Backend(#[from] AdapterError),
+    /// A user with this email exists.
+    #[error("a user with the email {0:?} exists already")]
+    Duplicate(String),
+    /// The input was not acceptable.
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// The database URL is not one this build knows.
+    #[error("unsupported DATABASE_URL scheme {0:?}: use sqlite://, postgres://, mysql:// or redis://")]
+    UnsupportedUrl(String),
+    /// Hashing failed.
+    #[error("password hashing failed")]
+    Hash,
+}
+
+/// Password hashes by user id.
+#[async_trait]
+trait PasswordStore: Send + Sync + 'static {
+    async fn set(&self, user_id: &str, hash: &str) -> Result<(), AdapterError>;
+    async fn get(&self, user_id: &str) -> Result<Option<String>, AdapterError>;
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> AdapterError {
+    AdapterError::with_source(AdapterErrorKind::Unavailable, "credentials store", e)
+}
+
+struct SqlitePasswords(sqlx::SqlitePool);
+struct PgPasswords(sqlx::PgPool);
+struct MySqlPasswords(sqlx::MySqlPool);
+struct RedisPasswords(tessera_redis::RedisAdapter);
+
+#[async_trait]
+impl PasswordStore for SqlitePasswords {
+    async fn set(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        sqlx::query(r#"INSERT INTO "tessera_credentials" ("userId", "passwordHash") VALUES (?1, ?2) ON CONFLICT ("userId") DO UPDATE SET "passwordHash" = excluded."passwordHash""#)
+            .bind(user_id)
+            .bind(hash)
+            .execute(&self.0)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+    async fn get(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        sqlx::query_scalar(r#"SELECT "passwordHash" FROM "tessera_credentials" WHERE "userId" = ?1"#)
+            .bind(user_id)
+            .fetch_optional(&self.0)
+            .await
+            .map_err(backend)
+    }
+}
+
+#[async_trait]
+impl PasswordStore for PgPasswords {
+    async fn set(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        let id: i32 = user_id
+            .parse()
+            .map_err(|_| AdapterError::new(AdapterErrorKind::InvalidData, "user id is not an integer"))?;
+        sqlx::query(r#"INSERT INTO tessera_credentials ("userId", "passwordHash") VALUES ($1, $2) ON CONFLICT ("userId") DO UPDATE SET "passwordHash" = EXCLUDED."passwordHash""#)
+            .bind(id)
+            .bind(hash)
+            .execute(&self.0)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+    async fn get(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        let Ok(id) = user_id.parse::<i32>() else {
+            return Ok(None);
+        };
+        sqlx::query_scalar(r#"SELECT "passwordHash" FROM tessera_credentials WHERE "userId" = $1"#)
+            .bind(id)
+            .fetch_optional(&self.0)
+            .await
+            .map_err(backend)
+    }
+}
+
+#[async_trait]
+impl PasswordStore for MySqlPasswords {
+    async fn set(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        sqlx::query("INSERT INTO `tessera_credentials` (`userId`, `passwordHash`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `passwordHash` = VALUES(`passwordHash`)")
+            .bind(user_id)
+            .bind(hash)
+            .execute(&self.0)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+    async fn get(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        sqlx::query_scalar("SELECT `passwordHash` FROM `tessera_credentials` WHERE `userId` = ?")
+            .bind(user_id)
+            .fetch_optional(&self.0)
+            .await
+            .map_err(backend)
+    }
+}
+
+#[async_trait]
+impl PasswordStore for RedisPasswords {
+    async fn set(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        let key = format!("{}credentials:{user_id}", self.0.key_prefix());
+        let mut conn = self.0.connection();
+        redis::cmd("SET")
+            .arg(key)
+            .arg(hash)
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(backend)
+    }
+    async fn get(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        let key = format!("{}credentials:{user_id}", self.0.key_prefix());
+        let mut conn = self.0.connection();
+        redis::cmd("GET")
+            .arg(key)
+            .query_async::<Option<String>>(&mut conn)
+            .await
+            .map_err(backend)
+    }
+}
+
+/// The database: the adapter and the password hashes.
+#[derive(Clone)]
+pub struct Database {
+    adapter: Arc<dyn Adapter>,
+    passwords: Arc<dyn PasswordStore>,
+    kind: &'static str,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("kind", &self.kind).finish_non_exhaustive()
+    }
+}
+
+/// The default database URL: a SQLite file under the data folder.
+pub fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("tessera.db").display())
+}
+
+impl Database {
+    /// Connects to `url`, creating tables as needed (idempotent migrations).
+    pub async fn open(url: &str) -> Result<Self, UserStoreError> {
+        let scheme = url.split(':').next().unwrap_or("");
+        match scheme {
+            "sqlite" => {
+                if let Some(path) = url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p))
+                    && let Some(dir) = Path::new(path).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(backend)?;
+                }
+                let a = tessera_sqlx::SqliteAdapter::connect(url).await?;
+                a.migrate().await?;
+                sqlx::query(r#"CREATE TABLE IF NOT EXISTS "tessera_credentials" ("userId" TEXT NOT NULL PRIMARY KEY REFERENCES "User" ("id") ON DELETE CASCADE, "passwordHash" TEXT NOT NULL)"#)
+                    .execute(a.pool())
+                    .await
+                    .map_err(backend)?;
+                let passwords = Arc::new(SqlitePasswords(a.pool().clone()));
+                Ok(Self { adapter: Arc::new(a), passwords, kind: "sqlite" })
+            }
+            "postgres" | "postgresql" => {
+                let a = tessera_sqlx::PostgresAdapter::connect(url).await?;
+                a.migrate().await?;
+                sqlx::query(r#"CREATE TABLE IF NOT EXISTS tessera_credentials ("userId" INTEGER NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE, "passwordHash" TEXT NOT NULL)"#)
+                    .execute(a.pool())
+                    .await
+                    .map_err(backend)?;
+                let passwords = Arc::new(PgPasswords(a.pool().clone()));
+                Ok(Self { adapter: Arc::new(a), passwords, kind: "postgres" })
+            }
+            "mysql" | "mariadb" => {
+                let url = url.replacen("mariadb://", "mysql://", 1);
+                let a = tessera_sqlx::MySqlAdapter::connect(&url).await?;
+                a.migrate().await?;
+                sqlx::query("CREATE TABLE IF NOT EXISTS `tessera_credentials` (`userId` VARCHAR(36) NOT NULL PRIMARY KEY, `passwordHash` TEXT NOT NULL, CONSTRAINT `tessera_credentials_user` FOREIGN KEY (`userId`) REFERENCES `User` (`id`) ON DELETE CASCADE) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+                    .execute(a.pool())
+                    .await
+                    .map_err(backend)?;
+                let passwords = Arc::new(MySqlPasswords(a.pool().clone()));
+                Ok(Self { adapter: Arc::new(a), passwords, kind: "mysql" })
+            }
+            "redis" | "rediss" => {
+                let a = tessera_redis::RedisAdapter::connect(url).await?;
+                let passwords = Arc::new(RedisPasswords(a.clone()));
+                Ok(Self { adapter: Arc::new(a), passwords, kind: "redis" })
+            }
+            other => Err(UserStoreError::UnsupportedUrl(other.to_owned())),
+        }
+    }
+
+    /// The adapter.
+    pub fn adapter(&self) -> Arc<dyn Adapter> {
+        self.adapter.clone()
+    }
+
+    /// `sqlite`, `postgres`, `mysql` or `redis`.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+}
+
+/// Normalises an email the way sign-in compares it: trimmed and lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn hash(password: &Secret) -> Result<String, UserStoreError> {
+    Argon2::default()
+        .hash_password(password.expose().as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|_| UserStoreError::Hash)
+}
+
+/// Credentials users: rows of the adapter's user table with an Argon2id password hash.
+#[derive(Debug, Clone)]
+pub struct UserStore {
+    db: Database,
+    /// A hash to verify against when the email is unknown, so both cases take as long.
+    dummy_hash: Arc<String>,
+}
+
+impl UserStore {
+    /// The user store of a database.
+    pub fn new(db: Database) -> Result<Self, UserStoreError> {
+        Ok(Self {
+            db,
+            dummy_hash: Arc::new(hash(&Secret::new("tessera-dummy-password"))?),
+        })
+    }
+
+    /// Adds a user; the password is hashed with Argon2id.
+    pub async fn add(
+        &self,
+        name: Option<String>,
+        email: &str,
+        password: &Secret,
+        image: Option<String>,
+    ) -> Result<User, UserStoreError> {
+        let email = normalize_email(email);
+        if email.is_empty() || !email.contains('@') || email.len() > 254 || email.chars().any(char::is_control) {
+            return Err(UserStoreError::Invalid("the email address is not valid"));
+        }
+        if password.expose().chars().count() < 8 {
+            return Err(UserStoreError::Invalid("the password must have at least 8 characters"));
+        }
+        if self.db.adapter.get_user_by_email(&email).await?.is_some() {
+            return Err(UserStoreError::Duplicate(email));
+        }
+        let password = password.clone();
+        let password_hash = tokio::task::spawn_blocking(move || hash(&password))
+            .await
+            .map_err(|_| UserStoreError::Hash)??;
+        let mut new = NewUser::new().with_email(email.clone());
+        new.name = name;
+        new.image = image;
+        let user = self.db.adapter.create_user(new).await.map_err(|e| {
+            if e.kind() == AdapterErrorKind::Conflict {
+                UserStoreError::Duplicate(email.clone())
+            } else {
+                e.into()
+            }
+        })?;
+        self.db.passwords.set(&user.id, &password_hash).await?;
+        Ok(user)
+    }
+
+    /// Whether a user with this email exists.
+    pub async fn exists(&self, email: &str) -> Result<bool, UserStoreError> {
+        Ok(self.db.adapter.get_user_by_email(&normalize_email(email)).await?.is_some())
+    }
+
+    /// The user whose email and password match, `Ok(None)` otherwise. `Err` is a broken backend.
+    pub async fn verify(&self, email: &str, password: &str) -> Result<Option<User>, UserStoreError> {
+        let email = normalize_email(email);
+        let user = self.db.adapter.get_user_by_email(&email).await?;
+        let stored = match &user {
+            Some(u) => self.db.passwords.get(&u.id).await?,
+            None => None,
+        };
+        // User enumeration: verify against a dummy hash when the email or password is unknown,
+        // so the answer takes as long either way.
+        let hash = stored.clone().unwrap_or_else(|| (*self.dummy_hash).clone());
+        let password = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || {
+            Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()
+        })
+        .await
+        .unwrap_or(false);
+        Ok(match user {
+            Some(u) if ok && stored.is_some() => Some(u),
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn add_and_verify_on_sqlite() {
+        let dir = std::env::temp_dir().join(format!("tessera-store-{}", uuid_like()));
+        let db = Database::open(&default_database_url(&dir)).await.unwrap();
+        let store = UserStore::new(db.clone()).unwrap();
+        let pw = Secret::new("correct horse");
+        let user = store.add(Some("Alice".into()), " Alice@Example.com ", &pw, None).await.unwrap();
+        assert_eq!(user.email.as_deref(), Some("alice@example.com"));
+        assert!(matches!(store.add(None, "alice@example.com", &pw, None).await, Err(UserStoreError::Duplicate(_))));
+        assert!(store.verify("alice@example.com", "wrong").await.unwrap().is_none());
+        assert!(store.verify("nobody@example.com", "correct horse").await.unwrap().is_none());
+        // Reopen: the data is on disk.
+        let again = UserStore::new(Database::open(&default_database_url(&dir)).await.unwrap()).unwrap();
+        let found = again.verify("ALICE@example.com", "correct horse").await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some(user.id.clone()));
+        // A user without a password (e.g. created by email sign-in) cannot sign in with one.
+        let other = db.adapter().create_user(NewUser::new().with_email("nopw@example.com")).await.unwrap();
+        assert!(store.verify("nopw@example.com", "tessera-dummy-password").await.unwrap().is_none());
+        let _ = other;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn uuid_like() -> String {
+        let mut b = [0u8; 8];
+        getrandom::fill(&mut b).unwrap_or_default();
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}

@@ -1,0 +1,4 @@
+//! End-to-end tests of the real `tessera-server` binary.
+
+mod database;
+mod support;

@@ -1,0 +1,239 @@
+//! PostgreSQL: a fresh database per test, dropped at the end.
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use tessera_adapter_tests::{Fixture, SuiteConfig};
+use tessera_core::{Account, Adapter, AdapterErrorKind, AdapterResult, NewUser};
+use tessera_sqlx::PostgresAdapter;
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// The admin URL the tests create databases with.
+pub(crate) fn admin_url() -> String {
+    std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+async fn admin_connection() -> PgConnection {
+    let url = admin_url();
+    PgConnection::connect(&url).await.unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is unreachable at {url} ({e}). Start it \
+             (`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) \
+             or point TESSERA_TEST_POSTGRES_URL at a server where this login may CREATE DATABASE."
+        )
+    })
+}
+
+/// A database of its own for one test.
+pub(crate) struct PgDatabase {
+    pub(crate) name: String,
+}
+
+impl PgDatabase {
+    pub(crate) async fn create() -> Self {
+        let name = format!("tessera_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = admin_connection().await;
+        // The name is generated above from hex digits: safe to splice.
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
+        let _ = admin.close().await;
+        Self { name }
+    }
+
+    pub(crate) fn options(&self) -> PgConnectOptions {
+        PgConnectOptions::from_str(&admin_url())
+            .expect("TESSERA_TEST_POSTGRES_URL is not a valid URL")
+            .database(&self.name)
+    }
+
+    /// The URL of this database, for other clients (node).
+    pub(crate) fn url(&self) -> String {
+        let admin = admin_url();
+        let (base, query) = match admin.split_once('?') {
+            Some((b, q)) => (b.to_owned(), format!("?{q}")),
+            None => (admin.clone(), String::new()),
+        };
+        let scheme_end = base.find("://").map_or(0, |i| i + 3);
+        let host_part = match base[scheme_end..].find('/') {
+            Some(i) => &base[..scheme_end + i],
+            None => &base,
+        };
+        format!("{host_part}/{}{query}", self.name)
+    }
+
+    pub(crate) async fn adapter(&self) -> PostgresAdapter {
+        let pool = PgPoolOptions::new()
+            .max_connections(20)
+            .connect_with(self.options())
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.name));
+        PostgresAdapter::from_pool(pool)
+    }
+
+    pub(crate) async fn drop_database(&self) {
+        let mut admin = admin_connection().await;
+        if let Err(e) = sqlx::query(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut admin)
+        .await
+        {
+            eprintln!("warning: could not drop test database {}: {e}", self.name);
+        }
+        let _ = admin.close().await;
+    }
+}
+
+pub(crate) struct PgFixture {
+    adapter: PostgresAdapter,
+    db: PgDatabase,
+}
+
+impl PgFixture {
+    pub(crate) async fn create() -> Self {
+        let db = PgDatabase::create().await;
+        let adapter = db.adapter().await;
+        adapter.migrate().await.expect("migrate");
+        Self { adapter, db }
+    }
+}
+
+impl Fixture for PgFixture {
+    type Adapter = PostgresAdapter;
+
+    fn adapter(&self) -> &PostgresAdapter {
+        &self.adapter
+    }
+
+    fn config(&self) -> SuiteConfig {
+        // @auth/pg-adapter's schema: name VARCHAR(255).
+        SuiteConfig::default().with_max_name_len(255)
+    }
+
+    async fn read_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Option<AdapterResult<Option<Account>>> {
+        Some(
+            self.adapter
+                .get_account(provider, provider_account_id)
+                .await,
+        )
+    }
+
+    async fn teardown(&self) {
+        self.adapter.pool().close().await;
+        self.db.drop_database().await;
+    }
+}
+
+mod conformance {
+    tessera_adapter_tests::conformance_suite!(super::PgFixture::create());
+}
+
+fn run<C, CF>(check: C)
+where
+    C: FnOnce(std::sync::Arc<PgFixture>) -> CF,
+    CF: std::future::Future<Output = ()> + Send + 'static,
+{
+    tessera_adapter_tests::run_check(PgFixture::create(), check);
+}
+
+#[test]
+fn migrate_is_idempotent() {
+    run(|f| async move {
+        let a = f.adapter();
+        let user = a
+            .create_user(NewUser::new().with_email("keep@example.com"))
+            .await
+            .expect("create");
+        a.migrate().await.expect("second migrate");
+        // Concurrent migrations serialise on the advisory lock.
+        let (x, y) = tokio::join!(a.migrate(), a.migrate());
+        x.expect("concurrent migrate");
+        y.expect("concurrent migrate");
+        assert!(
+            a.get_user(&user.id).await.expect("get").is_some(),
+            "migrate lost data"
+        );
+    });
+}
+
+#[test]
+fn ids_are_canonical_integers() {
+    run(|f| async move {
+        let a = f.adapter();
+        let user = a
+            .create_user(NewUser::new().with_email("int@example.com"))
+            .await
+            .expect("create");
+        assert!(
+            user.id.parse::<i32>().is_ok(),
+            "SERIAL id expected, got {:?}",
+            user.id
+        );
+        for alias in [
+            format!("+{}", user.id),
+            format!("0{}", user.id),
+            format!(" {}", user.id),
+        ] {
+            assert!(
+                a.get_user(&alias).await.expect("get").is_none(),
+                "{alias:?} aliased user {}",
+                user.id
+            );
+        }
+    });
+}
+
+#[test]
+fn corrupt_rows_are_invalid_data() {
+    run(|f| async move {
+        let a = f.adapter();
+        let user = a
+            .create_user(NewUser::new().with_email("corrupt@example.com"))
+            .await
+            .expect("create");
+        sqlx::query(r#"INSERT INTO accounts ("userId", type, provider, "providerAccountId") VALUES ($1, 'saml', 'corp', 'x')"#)
+            .bind(user.id.parse::<i32>().expect("int id"))
+            .execute(a.pool())
+            .await
+            .expect("insert");
+        let err = a
+            .get_account("corp", "x")
+            .await
+            .expect_err("unknown account type");
+        assert_eq!(err.kind(), AdapterErrorKind::InvalidData, "{err:?}");
+    });
+}
+
+#[test]
+fn unreachable_server_is_unavailable() {
+    tessera_adapter_tests::run_check(
+        async {
+            let options =
+                PgConnectOptions::from_str("postgres://postgres@127.0.0.1:1/none").expect("url");
+            let pool = PgPoolOptions::new()
+                .acquire_timeout(std::time::Duration::from_secs(2))
+                .connect_lazy_with(options);
+            PostgresAdapter::from_pool(pool)
+        },
+        |a| async move {
+            let err = a
+                .get_user("1")
+                .await
+                .expect_err("nothing listens on port 1");
+            assert_eq!(err.kind(), AdapterErrorKind::Unavailable, "{err:?}");
+            assert!(
+                std::error::Error::source(&err).is_some(),
+                "the sqlx error is kept as source"
+            );
+        },
+    );
+}
