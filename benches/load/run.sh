@@ -44,13 +44,50 @@ wait_up 4301
 measure tessera 4301 $tpid
 kill $tpid; wait $tpid 2>/dev/null || true
 
+# Database strategy on PostgreSQL (loopback): same route, a database session cookie.
+db=tessera_load_$$
+psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" >/dev/null
+trap 'kill $(jobs -p) 2>/dev/null || true; psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+cat > "$tmp/tessera-db.toml" <<TOML
+[session]
+strategy = "database"
+[[providers]]
+type = "credentials"
+TOML
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
+TESSERA_PASSWORD=load-password-123 "$root/target/release/tessera-server" --config "$tmp/tessera-db.toml" user add --email load@example.com --name "Load Test" >/dev/null
+PORT=4303 HOST=127.0.0.1 RUST_LOG=warn taskset -c 0 "$root/target/release/tessera-server" --config "$tmp/tessera-db.toml" &
+dpid=$!
+wait_up 4303
+jar="$tmp/jar"
+csrf=$(curl -s -c "$jar" http://127.0.0.1:4303/api/auth/csrf | sed 's/.*"csrfToken":"\([0-9a-f]*\)".*/\1/')
+curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "email=load@example.com" --data-urlencode "password=load-password-123" \
+  --data-urlencode "csrfToken=$csrf" --data-urlencode "json=true" http://127.0.0.1:4303/api/auth/callback/credentials
+dbcookie=$(awk '$6 == "next-auth.session-token" {print $7}' "$jar")
+[ -n "$dbcookie" ] || { echo "database sign-in failed" >&2; exit 1; }
+cookie_main=$cookie
+cookie=$dbcookie
+xact() { psql -h 127.0.0.1 -U postgres -d "$db" -tAc "SELECT xact_commit FROM pg_stat_database WHERE datname = '$db'"; }
+# Queries per request: transactions committed by the server's pool over 1000 requests.
+sleep 2
+x0=$(xact)
+for _ in $(seq 1 1000); do curl -s -o /dev/null -H "Cookie: next-auth.session-token=$dbcookie" http://127.0.0.1:4303/api/auth/session; done
+sleep 2
+x1=$(xact)
+echo "database strategy: $(( x1 - x0 - 1 )) transactions for 1000 session reads (statistics lag may add a few)"
+measure tessera-database 4303 $dpid
+kill $dpid; wait $dpid 2>/dev/null || true
+cookie=$cookie_main
+
 PORT=4302 taskset -c 0 node "$here/nextauth-bare.mjs" >/dev/null &
 npid=$!
 wait_up 4302
 measure next-auth 4302 $npid
 kill $npid; wait $npid 2>/dev/null || true
 
+d=$(awk '/Requests\/sec/ {print $2}' "$tmp/tessera-database.txt")
 t=$(awk '/Requests\/sec/ {print $2}' "$tmp/tessera.txt")
 n=$(awk '/Requests\/sec/ {print $2}' "$tmp/next-auth.txt")
 echo
 echo "tessera ${t} req/s, next-auth ${n} req/s: $(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.1fx", t/n}')"
+echo "tessera database strategy ${d} req/s: $(awk -v t="$t" -v d="$d" 'BEGIN {printf "%.2f", t/d}')x slower than JWT"

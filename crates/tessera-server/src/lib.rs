@@ -34,6 +34,7 @@
 //! ```
 
 mod config;
+mod email;
 mod home;
 mod oauth;
 mod store;
@@ -380,7 +381,7 @@ impl App {
         for p in providers {
             match p.kind.as_str() {
                 "email" => {
-                    builder = builder.with_provider(email_provider(&p, &settings)?);
+                    builder = builder.with_provider(email::provider(&p, &settings)?);
                 }
                 "credentials" => {
                     let store = users.clone();
@@ -448,7 +449,7 @@ impl App {
             router = router.nest_service("/static", tower_http::services::ServeDir::new(dir));
         }
         router
-            .layer(axum::middleware::from_fn(client_ip))
+            .layer(axum::middleware::from_fn(email::client_ip))
             .layer(AuthLayer::new(self.auth.clone()))
     }
 
@@ -469,7 +470,7 @@ impl App {
                 "demo mode: sign in at {base}/signin as {DEMO_EMAIL} with password {DEMO_PASSWORD}"
             );
         }
-        // The peer address feeds the email provider's per-IP limit (see `client_ip`).
+        // The peer address feeds the email provider's per-IP limit (see `email::client_ip`).
         axum::serve(
             listener,
             self.router()
@@ -481,94 +482,6 @@ impl App {
     }
 }
 
-
-/// An `[[providers]] type = "email"` entry, with `AUTH_EMAIL_SERVER` / `AUTH_EMAIL_FROM` as
-/// defaults for `server` / `from`.
-fn email_provider(
-    p: &config::ProviderSection,
-    settings: &Settings,
-) -> Result<tessera::EmailProvider, ServerError> {
-    use tessera::email::{
-        ClientIpSource, EmailLimits, EmailProvider, LogTransport, RateLimit, SmtpConfig,
-        SmtpTransport,
-    };
-    let invalid = |m: String| ServerError::from(ConfigFileError::Invalid(m));
-    let id = p.id.clone().unwrap_or_else(|| "email".to_owned());
-    let server = p.server.clone().or_else(|| settings.email_server.clone());
-    let mut provider = match server {
-        Some(server) => {
-            let from = p.from.clone().or_else(|| settings.email_from.clone()).ok_or_else(|| {
-                invalid(format!(
-                    "email provider {id:?}: set `from` (or AUTH_EMAIL_FROM) with the server"
-                ))
-            })?;
-            // Credential exposure: the server URL carries the password; errors never echo it.
-            let mut smtp = SmtpConfig::from_url(&server)
-                .map_err(|e| invalid(format!("email provider {id:?}: {e}")))?;
-            if let Some(path) = &p.tls_ca_file {
-                let pem = std::fs::read(path).map_err(|e| {
-                    invalid(format!("email provider {id:?}: tls_ca_file {}: {e}", path.display()))
-                })?;
-                smtp = smtp.with_root_certificate_pem(pem);
-            }
-            tracing::info!(provider = %id, host = %smtp.host, port = smtp.port, "email sign-in sends through SMTP");
-            EmailProvider::new(
-                SmtpTransport::new(smtp, &from)
-                    .map_err(|e| invalid(format!("email provider {id:?}: {e}")))?,
-            )
-        }
-        None => {
-            tracing::warn!(
-                provider = %id,
-                "no SMTP server configured (AUTH_EMAIL_SERVER / server): sign-in links are written to                  this log instead of being emailed; anyone who reads the log can sign in. Development only."
-            );
-            EmailProvider::new(LogTransport)
-        }
-    };
-    provider = provider.with_id(id.clone());
-    if let Some(name) = &p.name {
-        provider = provider.with_name(name.clone());
-    }
-    if let Some(v) = p.max_age {
-        provider = provider.with_max_age(v);
-    }
-    if let Some(v) = &p.site_name {
-        provider = provider.with_site_name(v.clone());
-    }
-    let window = p.limit_window.unwrap_or(3600);
-    if window <= 0 {
-        return Err(invalid(format!("email provider {id:?}: limit_window must be positive")));
-    }
-    let limit = |v: Option<u32>, default: u32| match v.unwrap_or(default) {
-        0 => None,
-        n => Some(RateLimit::new(n, window)),
-    };
-    let mut limits = EmailLimits::new()
-        .with_per_address(limit(p.max_emails_per_address, 5))
-        .with_per_ip(limit(p.max_emails_per_ip, 30));
-    if let Some(h) = &p.client_ip_header {
-        let name = http::HeaderName::from_bytes(h.trim().to_ascii_lowercase().as_bytes())
-            .map_err(|_| invalid(format!("email provider {id:?}: client_ip_header {h:?} is not a header name")))?;
-        limits = limits.with_client_ip(ClientIpSource::Header(name));
-    }
-    Ok(provider.with_limits(limits))
-}
-
-/// Hands the socket peer address to the engine as [`tessera::ClientIp`] (for the email
-/// provider's per-IP limit). Absent when the router is served without connect info.
-async fn client_ip(
-    mut request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if let Some(axum::extract::ConnectInfo(addr)) = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .copied()
-    {
-        request.extensions_mut().insert(tessera::ClientIp(addr.ip()));
-    }
-    next.run(request).await
-}
 
 async fn shutdown() {
     let ctrl_c = async {

@@ -21,7 +21,13 @@ fn id_of(p: &ProviderSection) -> String {
 pub(crate) fn env_name(id: &str, suffix: &str) -> String {
     let id: String = id
         .chars()
-        .map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() })
+        .map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
         .collect();
     format!("AUTH_{id}_{suffix}")
 }
@@ -45,7 +51,10 @@ pub(crate) fn fill_from_env(p: &mut ProviderSection, env: &dyn Fn(&str) -> Optio
 
 /// Presets configured by the environment alone (`AUTH_GITHUB_ID` + `AUTH_GITHUB_SECRET`, ...)
 /// that the file does not already list.
-pub(crate) fn from_env(existing: &[ProviderSection], env: &dyn Fn(&str) -> Option<String>) -> Vec<ProviderSection> {
+pub(crate) fn from_env(
+    existing: &[ProviderSection],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<ProviderSection> {
     let mut out = Vec::new();
     for (name, _) in presets::NAMES {
         if existing.iter().any(|p| id_of(p) == name) {
@@ -75,12 +84,20 @@ fn invalid(id: &str, what: impl std::fmt::Display) -> ConfigFileError {
 pub(crate) fn build(p: &ProviderSection) -> Result<OAuthProvider, ConfigFileError> {
     let id = id_of(p);
     let client_id = p.client_id.clone().ok_or_else(|| {
-        invalid(&id, format!("client_id is missing (set it, or {})", env_name(&id, "ID")))
+        invalid(
+            &id,
+            format!("client_id is missing (set it, or {})", env_name(&id, "ID")),
+        )
     })?;
     let auth_method = match p.token_auth_method.as_deref() {
         None => None,
         Some(m) => Some(TokenAuthMethod::parse(m).ok_or_else(|| {
-            invalid(&id, format!("token_auth_method {m:?}: use client_secret_basic, client_secret_post or none"))
+            invalid(
+                &id,
+                format!(
+                    "token_auth_method {m:?}: use client_secret_basic, client_secret_post or none"
+                ),
+            )
         })?),
     };
     let secret = match (&p.client_secret, auth_method) {
@@ -91,7 +108,10 @@ pub(crate) fn build(p: &ProviderSection) -> Result<OAuthProvider, ConfigFileErro
         (None, _) => {
             return Err(invalid(
                 &id,
-                format!("client_secret is missing (set it, or {})", env_name(&id, "SECRET")),
+                format!(
+                    "client_secret is missing (set it, or {})",
+                    env_name(&id, "SECRET")
+                ),
             ));
         }
     };
@@ -112,16 +132,33 @@ pub(crate) fn build(p: &ProviderSection) -> Result<OAuthProvider, ConfigFileErro
         },
         "oauth" => OAuthProvider::oauth(&id, &client_id, secret),
         preset => {
-            let mut o = presets::by_name(preset, &client_id, secret, p.issuer.as_deref().or(p.tenant_id.as_deref()))
-                .ok_or_else(|| invalid(&id, format!("type {preset:?} needs an issuer (set it, or {})", env_name(&id, "ISSUER"))))?;
+            let mut o = presets::by_name(
+                preset,
+                &client_id,
+                secret,
+                p.issuer.as_deref().or(p.tenant_id.as_deref()),
+            )
+            .ok_or_else(|| {
+                invalid(
+                    &id,
+                    format!(
+                        "type {preset:?} needs an issuer (set it, or {})",
+                        env_name(&id, "ISSUER")
+                    ),
+                )
+            })?;
             if preset == "apple"
                 && let Some(pem) = &p.private_key
             {
                 let (Some(team), Some(key_id)) = (&p.team_id, &p.key_id) else {
-                    return Err(invalid(&id, "an Apple private_key needs team_id and key_id"));
+                    return Err(invalid(
+                        &id,
+                        "an Apple private_key needs team_id and key_id",
+                    ));
                 };
-                let key = AppleClientSecret::new(team.clone(), key_id.clone(), &Secret::new(pem.clone()))
-                    .map_err(|e| invalid(&id, e))?;
+                let key =
+                    AppleClientSecret::new(team.clone(), key_id.clone(), &Secret::new(pem.clone()))
+                        .map_err(|e| invalid(&id, e))?;
                 o = o.with_apple_client_secret(key);
             }
             if p.id.is_some() {
@@ -171,7 +208,12 @@ pub(crate) fn build(p: &ProviderSection) -> Result<OAuthProvider, ConfigFileErro
                 "state" => Check::State,
                 "pkce" => Check::Pkce,
                 "nonce" => Check::Nonce,
-                other => return Err(invalid(&id, format!("check {other:?}: use state, pkce or nonce"))),
+                other => {
+                    return Err(invalid(
+                        &id,
+                        format!("check {other:?}: use state, pkce or nonce"),
+                    ));
+                }
             });
         }
         provider = provider.with_checks(parsed);
@@ -191,14 +233,20 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let m: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
     #[test]
     fn env_names_follow_auth_js() {
         assert_eq!(env_name("github", "ID"), "AUTH_GITHUB_ID");
-        assert_eq!(env_name("microsoft-entra-id", "SECRET"), "AUTH_MICROSOFT_ENTRA_ID_SECRET");
+        assert_eq!(
+            env_name("microsoft-entra-id", "SECRET"),
+            "AUTH_MICROSOFT_ENTRA_ID_SECRET"
+        );
         assert_eq!(env_name("corp", "ISSUER"), "AUTH_CORP_ISSUER");
     }
 
@@ -209,7 +257,10 @@ mod tests {
             ("AUTH_GITHUB_SECRET", "ghs"),
             ("AUTH_KEYCLOAK_ID", "kc"),
             ("AUTH_KEYCLOAK_SECRET", "kcs"),
-            ("AUTH_KEYCLOAK_ISSUER", "https://sso.example.com/realms/main"),
+            (
+                "AUTH_KEYCLOAK_ISSUER",
+                "https://sso.example.com/realms/main",
+            ),
             ("AUTH_GOOGLE_ID", "only-an-id"),
         ]);
         let found = from_env(&[], &e);
@@ -233,9 +284,15 @@ mod tests {
             issuer: Some("https://id.example.com".into()),
             ..Default::default()
         };
-        fill_from_env(&mut p, &env(&[("AUTH_CORP_ID", "cid"), ("AUTH_CORP_SECRET", "cs")]));
+        fill_from_env(
+            &mut p,
+            &env(&[("AUTH_CORP_ID", "cid"), ("AUTH_CORP_SECRET", "cs")]),
+        );
         let o = build(&p).unwrap();
-        assert_eq!((o.id(), o.client_id(), o.issuer()), ("corp", "cid", Some("https://id.example.com")));
+        assert_eq!(
+            (o.id(), o.client_id(), o.issuer()),
+            ("corp", "cid", Some("https://id.example.com"))
+        );
         assert_eq!(o.checks(), vec![Check::Pkce, Check::State]);
         // Missing pieces are named with their env variable.
         let e = build(&ProviderSection {
@@ -248,7 +305,12 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("AUTH_CORP_ISSUER"), "{e}");
-        let e = build(&ProviderSection { kind: "github".into(), ..Default::default() }).unwrap_err().to_string();
+        let e = build(&ProviderSection {
+            kind: "github".into(),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("AUTH_GITHUB_ID"), "{e}");
     }
 
@@ -271,7 +333,10 @@ mod tests {
         assert_eq!((o.id(), o.name()), ("ghe", "GitHub Enterprise"));
         assert_eq!(o.checks(), vec![Check::Pkce, Check::State]);
         assert!(o.allows_dangerous_email_account_linking());
-        let bad = ProviderSection { checks: Some(vec!["magic".into()]), ..p };
+        let bad = ProviderSection {
+            checks: Some(vec!["magic".into()]),
+            ..p
+        };
         assert!(build(&bad).is_err());
     }
 }

@@ -300,13 +300,17 @@ pub(crate) struct SessionStore {
 
 impl SessionStore {
     pub(crate) fn new(def: &CookieDef, chunk_size: usize, cookies: &RequestCookies) -> Self {
-        let mut chunks: Vec<(&str, &str)> = cookies.with_prefix(&def.name).collect();
+        let in_request_order: Vec<(&str, &str)> = cookies.with_prefix(&def.name).collect();
+        // Deletions go out in request order (JS object key order), the value is reassembled
+        // in chunk order.
+        let present = in_request_order.iter().map(|(n, _)| (*n).to_owned()).collect();
+        let mut chunks = in_request_order;
         sort_chunks(&mut chunks);
         let value = chunks.iter().map(|(_, v)| *v).collect::<String>();
         Self {
             def: def.clone(),
             chunk_size,
-            present: chunks.iter().map(|(n, _)| (*n).to_owned()).collect(),
+            present,
             value,
         }
     }

@@ -133,7 +133,7 @@ mod tests {
             if let Some(issues) = exp["issuesNewCookie"].as_bool() {
                 assert_eq!(got.new_cookie.is_some(), issues, "{name}");
             }
-            if let Some(tok) = exp["returnedToken"].as_str() {
+            if let Some(tok) = exp["returnedToken"].as_str().filter(|t| !t.starts_with('<')) {
                 assert_eq!(got.token, tok, "{name}");
             }
             if let Some(c) = &got.new_cookie {

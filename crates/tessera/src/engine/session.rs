@@ -70,7 +70,11 @@ pub(crate) async fn compute(
                 Ok(d) => d.claims,
                 Err(e) => {
                     // Never log the token itself: only why it was refused.
-                    tracing::debug!(error = %e, "JWT_SESSION_ERROR: session cookie refused");
+                    if inner.debug {
+                        tracing::warn!(error = %e, "JWT_SESSION_ERROR: session cookie refused");
+                    } else {
+                        tracing::debug!(error = %e, "JWT_SESSION_ERROR: session cookie refused");
+                    }
                     return Ok(signed_out());
                 }
             };
