@@ -90,7 +90,7 @@ async function appSession(context) {
 /** Opens the test page and clicks "Sign in with OIDC"; resolves on the provider's login page. */
 async function startSignIn(page) {
   await page.goto(PAGE_URL)
-  await page.waitForSelector(`${byId("status")}:text("unauthenticated")`)
+  await page.waitForSelector(`${byId("status")}:text-is("unauthenticated")`)
   await page.click(byId("oidc-signin-button"))
   await page.waitForURL((u) => u.origin === OP_URL && u.pathname.startsWith("/interaction/"))
   await page.waitForSelector('input[name="login"]')
@@ -106,34 +106,52 @@ async function loginAndConsent(page, login) {
   await page.click('button[type="submit"]:has-text("Continue")')
 }
 
+/** The first form of an HTML page: its action and hidden fields (HTML entities decoded). */
+function parseForm(html, base) {
+  const unescape = (v) => v.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#39;/g, "'")
+  const action = html.match(/<form[^>]*action="([^"]*)"/)?.[1]
+  assert.ok(action, "a form on the provider's page")
+  const fields = {}
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) fields[m[1]] = unescape(m[2])
+  return { action: new URL(unescape(action), base).href, fields }
+}
+
 /**
- * Runs the provider part of a sign-in but stops the browser at the redirect back to the app:
- * resolves with the callback URL (code, state, iss) without delivering it. The provider skips
- * its login and consent pages when it already has a session and a grant for this browser.
+ * Starts a sign-in in the browser (the real client posts to /signin/oidc and navigates to the
+ * provider), holds the browser at the provider's authorization URL, and walks the provider's
+ * login and consent with the context's own cookies through its request API, up to the
+ * redirect back to the app: resolves with that callback URL (code, state, iss), undelivered.
+ * (Playwright cannot stop a browser inside a redirect chain, hence the walk.)
  */
-async function captureCallback(page, login) {
-  let captured
-  let delivered
-  const got = new Promise((resolve) => (delivered = resolve))
-  await page.route(`${CALLBACK}**`, (route) => {
-    captured = route.request().url()
-    delivered()
-    return route.fulfill({ status: 200, contentType: "text/plain", body: "captured" })
+async function captureCallback(page, context, login) {
+  let authUrl
+  await page.route(`${OP_URL}/auth?**`, (route) => {
+    authUrl = route.request().url()
+    return route.fulfill({ status: 200, contentType: "text/plain", body: "held at the provider" })
   })
   await page.goto(PAGE_URL)
-  await page.waitForSelector(`${byId("status")}:text("unauthenticated")`)
+  await page.waitForSelector(`${byId("status")}:text-is("unauthenticated")`)
   await page.click(byId("oidc-signin-button"))
-  const first = await Promise.race([
-    got.then(() => "callback"),
-    page.waitForSelector('input[name="login"]').then(() => "login"),
-  ])
-  if (first === "login") {
-    await loginAndConsent(page, login)
-    await got
+  await page.waitForFunction(() => document.body?.innerText === "held at the provider")
+  await page.unroute(`${OP_URL}/auth?**`)
+  assert.ok(authUrl?.startsWith(`${OP_URL}/auth?`), "the client navigated to the provider")
+
+  let res = await context.request.get(authUrl, { maxRedirects: 0 })
+  for (let step = 0; step < 20; step++) {
+    const status = res.status()
+    if (status >= 300 && status < 400) {
+      const next = new URL(res.headers().location, res.url()).href
+      if (next.startsWith(CALLBACK)) return new URL(next)
+      res = await context.request.get(next, { maxRedirects: 0 })
+      continue
+    }
+    assert.equal(status, 200, `provider page ${res.url()}`)
+    const form = parseForm(await res.text(), res.url())
+    const data = { ...form.fields }
+    if (data.prompt === "login") Object.assign(data, { login, password: "any password" })
+    res = await context.request.post(form.action, { form: data, maxRedirects: 0 })
   }
-  await page.unroute(`${CALLBACK}**`)
-  assert.ok(captured, "the provider redirected to the callback")
-  return new URL(captured)
+  assert.fail("the provider never redirected back to the app")
 }
 
 /** Navigates to `url` and asserts it ends on the sign-in page with `error`, without a session. */
@@ -157,7 +175,7 @@ test("sign in at the OpenID Provider and come back authenticated, then sign out"
   await loginAndConsent(page, "alice")
   // Back on the test page (the callbackUrl), cross-site, with a session.
   await page.waitForURL(PAGE_URL)
-  await page.waitForSelector(`${byId("status")}:text("authenticated")`)
+  await page.waitForSelector(`${byId("status")}:text-is("authenticated")`)
   assert.equal(await page.textContent(byId("user-email")), "alice@example.test")
   assert.equal(await page.textContent(byId("user-name")), "OIDC alice")
   const cookies = await context.cookies(APP_URL)
@@ -167,7 +185,7 @@ test("sign in at the OpenID Provider and come back authenticated, then sign out"
   assert.equal(session.sameSite, "Lax")
 
   await page.click(byId("signout-button"))
-  await page.waitForSelector(`${byId("status")}:text("unauthenticated")`)
+  await page.waitForSelector(`${byId("status")}:text-is("unauthenticated")`)
   assert.equal(await sessionCookie(context), undefined)
   assert.deepEqual(await appSession(context), {})
   assertNoProblems()
@@ -178,13 +196,13 @@ test("a second sign-in reuses the provider session (no login form) and the same 
   const { context, page } = await freshPage()
   await startSignIn(page)
   await loginAndConsent(page, "bob")
-  await page.waitForSelector(`${byId("status")}:text("authenticated")`)
+  await page.waitForSelector(`${byId("status")}:text-is("authenticated")`)
   await page.click(byId("signout-button"))
-  await page.waitForSelector(`${byId("status")}:text("unauthenticated")`)
+  await page.waitForSelector(`${byId("status")}:text-is("unauthenticated")`)
   // The provider remembers bob: consent given, session alive.
   await page.click(byId("oidc-signin-button"))
   await page.waitForURL(PAGE_URL)
-  await page.waitForSelector(`${byId("status")}:text("authenticated")`)
+  await page.waitForSelector(`${byId("status")}:text-is("authenticated")`)
   assert.equal(await page.textContent(byId("user-email")), "bob@example.test")
   assertNoProblems()
   await context.close()
@@ -203,7 +221,7 @@ test("the provider returns an error (the user cancels): Callback error page, no 
 
 test("a tampered or missing state fails with OAuthCallback", async () => {
   const { context, page } = await freshPage()
-  const cb = await captureCallback(page, "carol")
+  const cb = await captureCallback(page, context, "carol")
   const tampered = new URL(cb)
   const state = tampered.searchParams.get("state")
   assert.ok(state?.length === 43)
@@ -215,7 +233,7 @@ test("a tampered or missing state fails with OAuthCallback", async () => {
   // The check cookies survived the failures: the genuine callback still signs in.
   await page.goto(String(cb))
   await page.waitForURL(PAGE_URL)
-  await page.waitForSelector(`${byId("status")}:text("authenticated")`)
+  await page.waitForSelector(`${byId("status")}:text-is("authenticated")`)
   assert.equal(await page.textContent(byId("user-email")), "carol@example.test")
   await context.close()
   problems.splice(0)
@@ -223,11 +241,11 @@ test("a tampered or missing state fails with OAuthCallback", async () => {
 
 test("a replayed callback (check cookies gone or absent) fails with OAuthCallback", async () => {
   const { context, page } = await freshPage()
-  const cb = await captureCallback(page, "dave")
+  const cb = await captureCallback(page, context, "dave")
   await page.goto(String(cb))
-  await page.waitForSelector(`${byId("status")}:text("authenticated")`)
+  await page.waitForSelector(`${byId("status")}:text-is("authenticated")`)
   await page.click(byId("signout-button"))
-  await page.waitForSelector(`${byId("status")}:text("unauthenticated")`)
+  await page.waitForSelector(`${byId("status")}:text-is("unauthenticated")`)
   // Same browser, the check cookies were deleted on success.
   await assertFailsWith(page, context, cb, "OAuthCallback")
   // Another browser that never started a sign-in.
@@ -241,11 +259,11 @@ test("a replayed callback (check cookies gone or absent) fails with OAuthCallbac
 test("a wrong PKCE verifier is refused by the provider: OAuthCallback", async () => {
   const { context, page } = await freshPage()
   // Sign-in B stops before its callback; keep its (valid, encrypted) PKCE cookie.
-  await captureCallback(page, "erin")
+  await captureCallback(page, context, "erin")
   const pkceB = (await context.cookies(APP_URL)).find((c) => c.name === "next-auth.pkce.code_verifier")
   assert.ok(pkceB)
   // Sign-in A, then its callback with B's verifier.
-  const cbA = await captureCallback(page, "erin")
+  const cbA = await captureCallback(page, context, "erin")
   const pkceA = (await context.cookies(APP_URL)).find((c) => c.name === "next-auth.pkce.code_verifier")
   assert.notEqual(pkceA.value, pkceB.value)
   await context.addCookies([{ ...pkceB }])
@@ -256,7 +274,7 @@ test("a wrong PKCE verifier is refused by the provider: OAuthCallback", async ()
 
 test("hostile callback parameters end on an error page, never a server error", async () => {
   const { context, page } = await freshPage()
-  const cb = await captureCallback(page, "frank")
+  const cb = await captureCallback(page, context, "frank")
   const variants = [
     `${CALLBACK}?${cb.searchParams}&state=again`,
     `${CALLBACK}?${cb.searchParams}&code=again`,

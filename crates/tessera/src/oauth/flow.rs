@@ -202,6 +202,10 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, inc: &Incoming, p: &OAuthProvider) -
                 raw,
                 cookies,
             } = done;
+            // Account takeover: a provider that says the address is unverified (`false`, or
+            // `"false"` as Apple and Cognito write it) never links accounts by email.
+            let allow_email_linking = p.allows_dangerous_email_account_linking()
+                && claim_bool(&raw, "email_verified") != Some(false);
             signin_flow::complete(
                 ctx,
                 inc,
@@ -210,8 +214,7 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, inc: &Incoming, p: &OAuthProvider) -
                     profile: user,
                     account,
                     raw_profile: Some(&raw),
-                    allow_dangerous_email_account_linking: p
-                        .allows_dangerous_email_account_linking(),
+                    allow_dangerous_email_account_linking: allow_email_linking,
                     cookies,
                 },
             )
@@ -252,6 +255,19 @@ fn single<'a>(params: &'a Params, name: &str, max: usize) -> Result<Option<&'a s
     }
 }
 
+/// Apple's one-time `user` form field (JSON with the name), when it is one value, not too
+/// long and decoded cleanly (names are UTF-8, unlike the other parameters).
+fn apple_user(params: &Params) -> Option<Value> {
+    let mut values = params.0.iter().filter(|(k, _)| k == "user").map(|(_, v)| v);
+    let (Some(v), None) = (values.next(), values.next()) else {
+        return None;
+    };
+    if v.len() > MAX_APPLE_USER || v.contains('\u{fffd}') {
+        return None;
+    }
+    serde_json::from_str::<Value>(v).ok()
+}
+
 async fn run(ctx: &Ctx<'_>, inc: &Incoming, p: &OAuthProvider) -> Result<Done, Fail> {
     let params = if inc.is_post() {
         &inc.body.params
@@ -289,12 +305,13 @@ async fn run(ctx: &Ctx<'_>, inc: &Incoming, p: &OAuthProvider) -> Result<Done, F
     }
     let m = p.metadata(&f, now).await?;
     // Mix-up attacks (RFC 9207): the response names its issuer, which must be this one.
-    match single(params, "iss", MAX_ISS)? {
+    let iss_param = single(params, "iss", MAX_ISS)?;
+    match iss_param {
         Some(iss) => {
-            let ok = m
-                .issuer
-                .as_deref()
-                .is_some_and(|i| i == iss || p.cfg.extra_issuers.iter().any(|e| e == iss));
+            let ok = m.issuer.as_deref().is_some_and(|i| {
+                id_token::issuer_template_matches(i, iss)
+                    || p.cfg.extra_issuers.iter().any(|e| e == iss)
+            });
             if !ok {
                 return Err(Fail::Callback("iss parameter mismatch".into()));
             }
@@ -335,6 +352,14 @@ async fn run(ctx: &Ctx<'_>, inc: &Incoming, p: &OAuthProvider) -> Result<Done, F
         )
         .await
         .map_err(|e| Fail::Callback(e.to_string()))?;
+        // Mix-up: the ID token comes from the issuer the authorization response named.
+        if let Some(iss) = iss_param
+            && claims.get("iss").and_then(Value::as_str) != Some(iss)
+        {
+            return Err(Fail::Callback(
+                "the ID token's iss differs from the iss parameter".into(),
+            ));
+        }
         tokens.id_token_claims = Some(claims);
     }
 
@@ -344,11 +369,7 @@ async fn run(ctx: &Ctx<'_>, inc: &Incoming, p: &OAuthProvider) -> Result<Done, F
         secondary_email(p, &m, &f, &tokens, &mut profile).await;
     }
     if p.has_quirk(Quirk::AppleUserParam)
-        && let Some(user) = single(params, "user", MAX_APPLE_USER)
-            .ok()
-            .flatten()
-            .and_then(|u| serde_json::from_str::<Value>(u).ok())
-            .filter(Value::is_object)
+        && let Some(user) = apple_user(params).filter(Value::is_object)
         && let Value::Object(o) = &mut profile
     {
         o.insert("user".to_owned(), user);
@@ -672,6 +693,17 @@ mod tests {
             String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap(),
             "my+client:s%3Ae%2Fc%25"
         );
+    }
+
+    #[test]
+    fn apple_user_field() {
+        let ok = Params::parse_urlencoded(
+            "user=%7B%22name%22%3A%7B%22firstName%22%3A%22Jos%C3%A9%22%7D%7D".as_bytes(),
+        );
+        assert_eq!(apple_user(&ok).unwrap()["name"]["firstName"], "José");
+        assert!(apple_user(&Params::parse_urlencoded(b"user=%FF")).is_none());
+        assert!(apple_user(&Params::parse_urlencoded(b"user={}&user={}")).is_none());
+        assert!(apple_user(&Params::parse_urlencoded(b"user=nope")).is_none());
     }
 
     #[test]

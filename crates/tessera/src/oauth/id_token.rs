@@ -65,19 +65,29 @@ pub(crate) fn issuer_matches(
     let expected = if expected.contains("{tenantid}") {
         match claims.get("tid").and_then(Value::as_str) {
             // Issuer spoofing via the template: a tenant id is a plain token, never a path.
-            Some(tid)
-                if !tid.is_empty()
-                    && tid.len() <= 64
-                    && tid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
-            {
-                expected.replace("{tenantid}", tid)
-            }
+            Some(tid) if plain_tenant_id(tid) => expected.replace("{tenantid}", tid),
             _ => return false,
         }
     } else {
         expected.to_owned()
     };
     iss == expected || extra.iter().any(|e| e == iss)
+}
+
+/// Whether `iss` is `expected`, or fits its `{tenantid}` template with a plain tenant id.
+pub(crate) fn issuer_template_matches(expected: &str, iss: &str) -> bool {
+    match expected.split_once("{tenantid}") {
+        None => expected == iss,
+        Some((prefix, suffix)) => iss
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .is_some_and(plain_tenant_id),
+    }
+}
+
+/// A tenant id is a plain token (GUID or name), never a path or URL fragment.
+fn plain_tenant_id(tid: &str) -> bool {
+    !tid.is_empty() && tid.len() <= 64 && tid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// Verifies and validates `token`, returning its claims.
@@ -214,6 +224,25 @@ mod tests {
             "https://a.example",
             &[],
             &obj(json!({"iss": 1}))
+        ));
+        let entra = format!("https://login.microsoftonline.com/{tid}/v2.0");
+        assert!(issuer_template_matches(t, &entra));
+        assert!(!issuer_template_matches(
+            t,
+            "https://login.microsoftonline.com/a/b/v2.0"
+        ));
+        assert!(!issuer_template_matches(
+            t,
+            "https://login.microsoftonline.com//v2.0"
+        ));
+        assert!(!issuer_template_matches(t, "https://evil.example/x/v2.0"));
+        assert!(issuer_template_matches(
+            "https://a.example",
+            "https://a.example"
+        ));
+        assert!(!issuer_template_matches(
+            "https://a.example",
+            "https://a.example/"
         ));
     }
 }

@@ -505,6 +505,117 @@ mod tests {
         assert!(PublicJwk::from_jwk(small.as_object().unwrap()).is_none());
     }
 
+    /// Every asymmetric algorithm, signed with the RustCrypto signers and verified here; a
+    /// one-bit change and a key of the wrong type both fail.
+    #[test]
+    fn every_algorithm_round_trips() {
+        use rsa::pkcs8::DecodePrivateKey as _;
+        use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Signer as _};
+        use rsa::traits::PublicKeyParts as _;
+
+        struct Rng(u64);
+        impl rsa::rand_core::TryRng for Rng {
+            type Error = std::convert::Infallible;
+            fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+                Ok(self.try_next_u64()? as u32)
+            }
+            fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+                self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1);
+                Ok(self.0 >> 7)
+            }
+            fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+                for b in dst {
+                    *b = self.try_next_u64()? as u8;
+                }
+                Ok(())
+            }
+        }
+        impl rsa::rand_core::TryCryptoRng for Rng {}
+
+        let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+        let trim = |b: &[u8]| {
+            b.iter()
+                .skip_while(|x| **x == 0)
+                .copied()
+                .collect::<Vec<u8>>()
+        };
+        let rsa_key =
+            rsa::PrivateKey::from_pkcs8_pem(include_str!("../../tests/it/oidc/test-rsa-key.pem"))
+                .unwrap();
+        let rsa_pub = rsa::PublicKey::from(&rsa_key);
+        let rsa_jwk = json!({"kty": "RSA", "n": b64(&trim(&rsa_pub.n().to_be_bytes())),
+            "e": b64(&trim(&rsa_pub.e().to_be_bytes()))});
+        let p256 = p256::ecdsa::SigningKey::from_slice(&[3u8; 32]).unwrap();
+        let pt = p256.verifying_key().to_sec1_point(false);
+        let p256_jwk = json!({"kty": "EC", "crv": "P-256", "x": b64(pt.x().unwrap()), "y": b64(pt.y().unwrap())});
+        let p384 = p384::ecdsa::SigningKey::from_slice(&[4u8; 48]).unwrap();
+        let pt = p384.verifying_key().to_sec1_point(false);
+        let p384_jwk = json!({"kty": "EC", "crv": "P-384", "x": b64(pt.x().unwrap()), "y": b64(pt.y().unwrap())});
+        let ed = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]);
+        let ed_jwk =
+            json!({"kty": "OKP", "crv": "Ed25519", "x": b64(ed.verifying_key().as_bytes())});
+        let key = |v: &Value| PublicJwk::from_jwk(v.as_object().unwrap()).unwrap();
+
+        let sign = |alg: JwsAlgorithm, input: &[u8]| -> Vec<u8> {
+            use rsa::{pkcs1v15, pss};
+            let k = rsa_key.clone();
+            match alg {
+                JwsAlgorithm::RS256 => pkcs1v15::SigningKey::<Sha256>::new(k).sign(input).to_vec(),
+                JwsAlgorithm::RS384 => pkcs1v15::SigningKey::<Sha384>::new(k).sign(input).to_vec(),
+                JwsAlgorithm::RS512 => pkcs1v15::SigningKey::<Sha512>::new(k).sign(input).to_vec(),
+                JwsAlgorithm::PS256 => pss::SigningKey::<Sha256>::new(k)
+                    .sign_with_rng(&mut Rng(1), input)
+                    .to_vec(),
+                JwsAlgorithm::PS384 => pss::SigningKey::<Sha384>::new(k)
+                    .sign_with_rng(&mut Rng(2), input)
+                    .to_vec(),
+                JwsAlgorithm::PS512 => pss::SigningKey::<Sha512>::new(k)
+                    .sign_with_rng(&mut Rng(3), input)
+                    .to_vec(),
+                JwsAlgorithm::ES256 => {
+                    let s: p256::ecdsa::Signature = p256.sign(input);
+                    s.to_bytes().to_vec()
+                }
+                JwsAlgorithm::ES384 => {
+                    let s: p384::ecdsa::Signature = p384.sign(input);
+                    s.to_bytes().to_vec()
+                }
+                JwsAlgorithm::EdDSA => ed.sign(input).to_bytes().to_vec(),
+                _ => unreachable!("symmetric"),
+            }
+        };
+        for alg in JwsAlgorithm::ASYMMETRIC {
+            let right = match alg {
+                JwsAlgorithm::ES256 => key(&p256_jwk),
+                JwsAlgorithm::ES384 => key(&p384_jwk),
+                JwsAlgorithm::EdDSA => key(&ed_jwk),
+                _ => key(&rsa_jwk),
+            };
+            let wrong = if alg == JwsAlgorithm::EdDSA {
+                key(&p256_jwk)
+            } else {
+                key(&ed_jwk)
+            };
+            let input = format!(
+                "{}.{}",
+                b64(format!(r#"{{"alg":"{}"}}"#, alg.as_str()).as_bytes()),
+                b64(br#"{"sub":"x"}"#)
+            );
+            let mut sig = sign(alg, input.as_bytes());
+            let token = format!("{input}.{}", b64(&sig));
+            let jws = Jws::parse(&token, &JwsAlgorithm::ASYMMETRIC).unwrap();
+            assert!(jws.verify_with(&right), "{alg:?}");
+            assert!(
+                !jws.verify_with(&wrong),
+                "{alg:?} with a key of another type"
+            );
+            sig[3] ^= 0x10;
+            let token = format!("{input}.{}", b64(&sig));
+            let jws = Jws::parse(&token, &JwsAlgorithm::ASYMMETRIC).unwrap();
+            assert!(!jws.verify_with(&right), "{alg:?} tampered");
+        }
+    }
+
     #[test]
     fn at_hash() {
         // OIDC core example: at_hash of "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" with RS256.

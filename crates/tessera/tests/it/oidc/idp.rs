@@ -85,6 +85,8 @@ pub struct Knobs {
     pub kid_suffix: u32,
     /// `/user` has no email; `/user/emails` lists them.
     pub private_email: bool,
+    /// Userinfo says `"email_verified": "false"`.
+    pub email_unverified: bool,
 }
 
 impl Default for Knobs {
@@ -101,6 +103,7 @@ impl Default for Knobs {
             discovery_wrong_issuer: false,
             kid_suffix: 1,
             private_email: false,
+            email_unverified: false,
         }
     }
 }
@@ -520,8 +523,10 @@ async fn userinfo(State(idp): State<Idp>, headers: HeaderMap) -> Response {
     } else {
         SUB
     };
+    // Strings, as Cognito and Apple write booleans.
+    let verified = if k.email_unverified { "false" } else { "true" };
     Json(json!({
-        "sub": sub, "name": "Idp User", "email": "Idp.User@Example.com", "email_verified": "true",
+        "sub": sub, "name": "Idp User", "email": "Idp.User@Example.com", "email_verified": verified,
         "picture": "https://idp.example/u.png"
     }))
     .into_response()

@@ -790,6 +790,19 @@ async fn entra_style_tenant_templated_issuer() {
         s["user"]["name"], "From ID Token",
         "Entra: profile from the ID token: {s}"
     );
+    // An RFC 9207 iss of another tenant than the ID token's.
+    let mut jar = Jar::default();
+    let (_, a) = begin(&auth, &mut jar, "microsoft-entra-id").await;
+    let code = idp.authorize(&a.params);
+    let other = format!("{}/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0", idp.base());
+    let r = back(
+        &auth,
+        &mut jar,
+        "microsoft-entra-id",
+        &q(&[("code", &code), ("state", &a.params["state"]), ("iss", &other)]),
+    )
+    .await;
+    assert_error(&r, "OAuthCallback");
     // The token's tid does not match its issuer.
     idp.set(|k| k.id_token = IdToken::TenantMismatch);
     let mut jar = Jar::default();
@@ -1176,7 +1189,20 @@ async fn account_linking_and_sign_in_callback() {
         Some(format!("{BASE}/error?error=OAuthAccountNotLinked").as_str())
     );
     assert!(r.cookie("next-auth.session-token").is_none());
-    // Opted in: linked to the existing user, database session.
+    // Opted in, but the provider says the address is not verified: still refused.
+    let auth = build(
+        oidc(&idp).with_allow_dangerous_email_account_linking(true),
+        adapter.clone(),
+    );
+    idp.set(|k| k.email_unverified = true);
+    let mut jar = Jar::default();
+    let r = round_trip(&auth, &idp, &mut jar, "idp").await;
+    assert_eq!(
+        r.header("location"),
+        Some(format!("{BASE}/error?error=OAuthAccountNotLinked").as_str())
+    );
+    idp.set(|k| k.email_unverified = false);
+    // Opted in and verified ("true" as a string): linked to the existing user, database session.
     let auth = build(
         oidc(&idp).with_allow_dangerous_email_account_linking(true),
         adapter.clone(),
