@@ -35,7 +35,7 @@ measure() { # name port pid
   # Warm up, then measure.
   taskset -c 1 wrk -t1 -c"$conns" -d3s -H "Cookie: next-auth.session-token=$cookie" "http://127.0.0.1:$port/api/auth/session" >/dev/null
   taskset -c 1 wrk -t1 -c"$conns" -d"$dur" --latency -H "Cookie: next-auth.session-token=$cookie" "http://127.0.0.1:$port/api/auth/session" | tee "$tmp/$name.txt"
-  echo "peak RSS: $(grep VmHWM /proc/$pid/status | awk '{print $2, $3}')"
+  echo "RSS after the load: $(grep VmRSS /proc/$pid/status | awk '{print $2, $3}'), peak since start: $(grep VmHWM /proc/$pid/status | awk '{print $2, $3}')"
 }
 
 PORT=4301 HOST=127.0.0.1 RUST_LOG=warn taskset -c 0 "$root/target/release/tessera-server" --config "$tmp/tessera.toml" &

@@ -52,7 +52,13 @@ fi
 WB_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
 [[ -n "$WB_VERSION" ]] || die "no wasm-bindgen in $ROOT/Cargo.lock"
 WASM_BINDGEN="$TOOLS/bin/wasm-bindgen"
+# One of exactly this version already on PATH will do.
+if [[ ! -x "$WASM_BINDGEN" ]] && command -v wasm-bindgen >/dev/null &&
+  [[ "$(wasm-bindgen --version 2>/dev/null)" == "wasm-bindgen $WB_VERSION" ]]; then
+  WASM_BINDGEN="$(command -v wasm-bindgen)"
+fi
 if [[ ! -x "$WASM_BINDGEN" ]] || [[ "$("$WASM_BINDGEN" --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]]; then
+  WASM_BINDGEN="$TOOLS/bin/wasm-bindgen"
   log "installing wasm-bindgen-cli $WB_VERSION into $TOOLS (a few minutes, once)"
   # Without --locked: the CLI's own lockfile pins a crate version the registry no longer has.
   cargo install --root "$TOOLS" wasm-bindgen-cli --version "$WB_VERSION" --force >&2 ||

@@ -114,7 +114,11 @@ fn normalize_base_url(input: &str) -> Result<String, ClientError> {
     if trimmed.starts_with('/') && !trimmed.starts_with("//") {
         if cfg!(target_arch = "wasm32") {
             let path = trimmed.trim_end_matches('/');
-            return Ok(if path.is_empty() { "/api/auth".to_owned() } else { path.to_owned() });
+            return Ok(if path.is_empty() {
+                "/api/auth".to_owned()
+            } else {
+                path.to_owned()
+            });
         }
         return Err(invalid(
             "a path needs a browser to resolve it; give an absolute URL such as http://localhost:3000/api/auth",
@@ -271,7 +275,12 @@ impl Client {
         let fields = options
             .fields
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "csrfToken" | "callbackUrl" | "json" | "redirect"))
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "csrfToken" | "callbackUrl" | "json" | "redirect"
+                )
+            })
             .map(|(k, v)| (k.as_str(), v.as_str()));
         let body = encode_pairs(
             fields
@@ -404,7 +413,10 @@ fn unexpected(url: &str, res: &HttpResponse, message: &str) -> ClientError {
 }
 
 /// A session answer: `{}` / `null` → `None`, an object → `S`.
-fn session_from<S: DeserializeOwned>(url: &str, res: &HttpResponse) -> Result<Option<S>, ClientError> {
+fn session_from<S: DeserializeOwned>(
+    url: &str,
+    res: &HttpResponse,
+) -> Result<Option<S>, ClientError> {
     require_success(url, res)?;
     match parse_json(url, res)? {
         Value::Null => Ok(None),
@@ -427,9 +439,9 @@ fn redirect_url(url: &str, res: &HttpResponse) -> Result<String, ClientError> {
     require_success(url, res)?;
     match parsed {
         Ok(_) => Err(unexpected(url, res, "expected {\"url\": \"…\"}")),
-        Err(_) => Err(parse_json(url, res).err().unwrap_or_else(|| {
-            unexpected(url, res, "expected {\"url\": \"…\"}")
-        })),
+        Err(_) => Err(parse_json(url, res)
+            .err()
+            .unwrap_or_else(|| unexpected(url, res, "expected {\"url\": \"…\"}"))),
     }
 }
 
@@ -457,7 +469,9 @@ fn is_csrf_rejection(target: &str, action: &str) -> bool {
     let Some(url) = parse_target(target) else {
         return false;
     };
-    url.path().trim_end_matches('/').ends_with(&format!("/{action}"))
+    url.path()
+        .trim_end_matches('/')
+        .ends_with(&format!("/{action}"))
         && url.query_pairs().any(|(k, v)| k == "csrf" && v == "true")
 }
 
@@ -476,14 +490,36 @@ mod tests {
     #[test]
     fn base_urls_like_nextauth_url() {
         let ok = |i: &str| normalize_base_url(i).unwrap();
-        assert_eq!(ok("http://localhost:3000"), "http://localhost:3000/api/auth");
-        assert_eq!(ok("http://localhost:3000/"), "http://localhost:3000/api/auth");
+        assert_eq!(
+            ok("http://localhost:3000"),
+            "http://localhost:3000/api/auth"
+        );
+        assert_eq!(
+            ok("http://localhost:3000/"),
+            "http://localhost:3000/api/auth"
+        );
         assert_eq!(ok("https://x.example/auth/"), "https://x.example/auth");
-        assert_eq!(ok(" http://127.0.0.1:9/api/auth "), "http://127.0.0.1:9/api/auth");
-        assert_eq!(ok("HTTP://Example.COM:80/api/auth"), "http://example.com/api/auth");
-        for bad in ["", "localhost:3000", "ftp://x/api", "http://x/api?a=1", "http://x/#f", "//x/api"] {
+        assert_eq!(
+            ok(" http://127.0.0.1:9/api/auth "),
+            "http://127.0.0.1:9/api/auth"
+        );
+        assert_eq!(
+            ok("HTTP://Example.COM:80/api/auth"),
+            "http://example.com/api/auth"
+        );
+        for bad in [
+            "",
+            "localhost:3000",
+            "ftp://x/api",
+            "http://x/api?a=1",
+            "http://x/#f",
+            "//x/api",
+        ] {
             assert!(
-                matches!(normalize_base_url(bad), Err(ClientError::InvalidBaseUrl { .. })),
+                matches!(
+                    normalize_base_url(bad),
+                    Err(ClientError::InvalidBaseUrl { .. })
+                ),
                 "{bad:?}"
             );
         }
@@ -528,8 +564,15 @@ mod tests {
     fn redirect_answers() {
         let u = "http://h/api/auth/callback/credentials";
         assert_eq!(
-            redirect_url(u, &res(401, None, r#"{"url":"http://h/api/auth/error?error=CredentialsSignin"}"#))
-                .unwrap(),
+            redirect_url(
+                u,
+                &res(
+                    401,
+                    None,
+                    r#"{"url":"http://h/api/auth/error?error=CredentialsSignin"}"#
+                )
+            )
+            .unwrap(),
             "http://h/api/auth/error?error=CredentialsSignin"
         );
         assert!(matches!(
@@ -549,15 +592,31 @@ mod tests {
     #[test]
     fn url_helpers() {
         assert_eq!(
-            query_param("http://h/api/auth/error?error=CredentialsSignin&provider=c", "error").as_deref(),
+            query_param(
+                "http://h/api/auth/error?error=CredentialsSignin&provider=c",
+                "error"
+            )
+            .as_deref(),
             Some("CredentialsSignin")
         );
-        assert_eq!(query_param("http://h/x?error=a%20b", "error").as_deref(), Some("a b"));
+        assert_eq!(
+            query_param("http://h/x?error=a%20b", "error").as_deref(),
+            Some("a b")
+        );
         assert_eq!(query_param("/x?error=E", "error").as_deref(), Some("E"));
         assert_eq!(query_param("http://h/", "error"), None);
-        assert!(is_csrf_rejection("http://h/api/auth/signin?csrf=true", "signin"));
-        assert!(is_csrf_rejection("http://h/api/auth/signout?csrf=true", "signout"));
-        assert!(!is_csrf_rejection("http://h/api/auth/signin?csrf=true", "signout"));
+        assert!(is_csrf_rejection(
+            "http://h/api/auth/signin?csrf=true",
+            "signin"
+        ));
+        assert!(is_csrf_rejection(
+            "http://h/api/auth/signout?csrf=true",
+            "signout"
+        ));
+        assert!(!is_csrf_rejection(
+            "http://h/api/auth/signin?csrf=true",
+            "signout"
+        ));
         assert!(!is_csrf_rejection("http://h/page?csrf=true", "signin"));
         assert_eq!(encode_segment("credentials"), "credentials");
         assert_eq!(encode_segment("a b/c"), "a%20b%2Fc");

@@ -1,10 +1,4 @@
-//! Runs a [`SessionMachine`] against a fetcher and a host.
-//!
-//! The machine decides; the driver does: it runs fetches on the host's executor, feeds the
-//! results back, keeps one timer for the next poll, writes broadcasts, reports state changes,
-//! and resolves the futures of `refetch`, `update`, `signed_in` and `signed_out`.
-//! Everything is single-threaded (`Rc`), as in a browser tab or a UI thread; nothing here is
-//! target-specific, so tests drive it with a fake clock, fake timers and a fake fetcher.
+//! Runs the state machine (see [`SessionDriver`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -16,9 +10,7 @@ use futures_channel::oneshot;
 use serde_json::Value;
 
 use crate::error::ClientError;
-use crate::machine::{
-    Command, FetchRequest, SessionEvent, SessionMachine, SessionState, Ticket,
-};
+use crate::machine::{Command, FetchRequest, SessionEvent, SessionMachine, SessionState, Ticket};
 use crate::sync::BroadcastMessage;
 
 /// A boxed future that need not be `Send` (browser futures are not).
@@ -64,7 +56,14 @@ struct Inner<S> {
     timer_generation: Cell<u64>,
 }
 
-/// Runs a [`SessionMachine`]: see the [module docs](self). Cloning shares the driver.
+/// Runs a [`SessionMachine`] against a fetcher and a host.
+///
+/// The machine decides; the driver does: it runs fetches on the host's executor, feeds the
+/// results back, keeps one timer for the next poll, writes broadcasts, reports state changes,
+/// and resolves the futures of `refetch`, `update`, `signed_in` and `signed_out`.
+/// Everything is single-threaded (`Rc`), as in a browser tab or a UI thread; nothing here is
+/// target-specific, so tests drive it with a fake clock, fake timers and a fake fetcher.
+/// `Clone` shares the driver.
 pub struct SessionDriver<S> {
     inner: Rc<Inner<S>>,
 }

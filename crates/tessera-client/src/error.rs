@@ -163,9 +163,7 @@ mod tests {
         assert!(status(500).is_transient());
         assert!(status(503).is_transient());
         assert!(!status(404).is_transient());
-        assert!(
-            ClientError::Timeout { url: "u".into() }.is_transient()
-        );
+        assert!(ClientError::Timeout { url: "u".into() }.is_transient());
         assert!(
             !ClientError::UnexpectedJson {
                 url: "u".into(),

@@ -1,33 +1,4 @@
-//! The session state machine of every front end: next-auth/react's `SessionProvider` and
-//! `useSession` semantics, without I/O.
-//!
-//! The machine is driven by events (timer, visibility, online/offline, `storage` messages from
-//! other tabs, fetch results) and answers with [`Command`]s (fetch, broadcast, state changed).
-//! It never performs I/O and never reads a clock: every call takes `now` in milliseconds
-//! since an arbitrary epoch (Unix time in practice, since broadcasts carry `now / 1000` as
-//! their timestamp). [`SessionDriver`](crate::SessionDriver) runs it against a fetcher and a
-//! host (timers, storage, rendering); tests run it with a fake clock.
-//!
-//! Semantics (next-auth/react 4.24 `SessionProvider`):
-//! * status `loading` until the first session answer (or immediately known when an initial
-//!   session is given, e.g. from server rendering: then there is no fetch on start);
-//! * `update()` is a no-op while loading or signed out; while it runs the status is
-//!   `loading`; a non-empty answer replaces the session and is broadcast;
-//! * polling every `refetch_interval` only while a session exists (and, with
-//!   `refetch_when_offline = false`, only while online); a refetch when the page becomes
-//!   visible (`refetch_on_window_focus`) unless signed out;
-//! * a `storage` message from another tab always refetches, without re-broadcasting;
-//! * broadcasts: `getSession` after a fetch on start, on a poll or on focus, after an update
-//!   and after signing in; `signout` when signing out.
-//!
-//! Deliberate differences from next-auth/react, all about robustness:
-//! * at most one request is in flight; triggers that arrive meanwhile are coalesced into one
-//!   follow-up request (polls and focus are dropped, since the running request is fresh);
-//!   `update()` calls are queued instead of being ignored;
-//! * a failed fetch keeps the session the tab already had (next-auth treats it as signed
-//!   out) and records the error; a failure of the very first fetch means unauthenticated;
-//! * coming back online refetches (`refetch_on_reconnect`), without broadcasting;
-//! * signing in broadcasts `getSession`, so other tabs (Rust or next-auth/react) follow.
+//! The session state machine (see [`SessionMachine`]).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -250,8 +221,13 @@ pub enum Command<S> {
 
 #[derive(Debug)]
 enum InFlightKind {
-    Get { broadcast: bool, tickets: Vec<Ticket> },
-    Update { ticket: Ticket },
+    Get {
+        broadcast: bool,
+        tickets: Vec<Ticket>,
+    },
+    Update {
+        ticket: Ticket,
+    },
 }
 
 #[derive(Debug)]
@@ -266,7 +242,36 @@ struct PendingRefetch {
     tickets: Vec<Ticket>,
 }
 
-/// The state machine. See the [module docs](self) for the semantics.
+/// The session state machine of every front end: next-auth/react's `SessionProvider` and
+/// `useSession` semantics, without I/O.
+///
+/// The machine is driven by events (timer, visibility, online/offline, `storage` messages from
+/// other tabs, fetch results) and answers with [`Command`]s (fetch, broadcast, state changed).
+/// It never performs I/O and never reads a clock: every call takes `now` in milliseconds
+/// since an arbitrary epoch (Unix time in practice, since broadcasts carry `now / 1000` as
+/// their timestamp). [`SessionDriver`](crate::SessionDriver) runs it against a fetcher and a
+/// host (timers, storage, rendering); tests run it with a fake clock.
+///
+/// Semantics (next-auth/react 4.24 `SessionProvider`):
+/// * status `loading` until the first session answer (or immediately known when an initial
+///   session is given, e.g. from server rendering: then there is no fetch on start);
+/// * `update()` is a no-op while loading or signed out; while it runs the status is
+///   `loading`; a non-empty answer replaces the session and is broadcast;
+/// * polling every `refetch_interval` only while a session exists (and, with
+///   `refetch_when_offline = false`, only while online); a refetch when the page becomes
+///   visible (`refetch_on_window_focus`) unless signed out;
+/// * a `storage` message from another tab always refetches, without re-broadcasting;
+/// * broadcasts: `getSession` after a fetch on start, on a poll or on focus, after an update
+///   and after signing in; `signout` when signing out.
+///
+/// Deliberate differences from next-auth/react, all about robustness:
+/// * at most one request is in flight; triggers that arrive meanwhile are coalesced into one
+///   follow-up request (polls and focus are dropped, since the running request is fresh);
+///   `update()` calls are queued instead of being ignored;
+/// * a failed fetch keeps the session the tab already had (next-auth treats it as signed
+///   out) and records the error; a failure of the very first fetch means unauthenticated;
+/// * coming back online refetches (`refetch_on_reconnect`), without broadcasting;
+/// * signing in broadcasts `getSession`, so other tabs (Rust or next-auth/react) follow.
 #[derive(Debug)]
 pub struct SessionMachine<S> {
     options: SessionOptions,
@@ -506,7 +511,9 @@ impl<S: Clone> SessionMachine<S> {
         if self.in_flight.is_none() {
             self.begin_get(now_ms, broadcast, ticket.into_iter().collect(), out);
         } else {
-            let p = self.pending_refetch.get_or_insert_with(PendingRefetch::default);
+            let p = self
+                .pending_refetch
+                .get_or_insert_with(PendingRefetch::default);
             p.broadcast |= broadcast;
             p.tickets.extend(ticket);
         }
@@ -531,7 +538,13 @@ impl<S: Clone> SessionMachine<S> {
         });
     }
 
-    fn begin_update(&mut self, now_ms: u64, ticket: Ticket, data: Value, out: &mut Vec<Command<S>>) {
+    fn begin_update(
+        &mut self,
+        now_ms: u64,
+        ticket: Ticket,
+        data: Value,
+        out: &mut Vec<Command<S>>,
+    ) {
         let id = self.request_id();
         self.in_flight = Some(InFlight {
             id,

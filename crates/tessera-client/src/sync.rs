@@ -166,14 +166,23 @@ mod tests {
         let ev = |k: Option<&str>, v: Option<&str>| BroadcastMessage::from_storage_event(k, v);
         let good = r#"{"event":"session","data":{"trigger":"signout"},"timestamp":1}"#;
         assert!(ev(Some("other"), Some(good)).is_none());
-        assert!(ev(None, Some(good)).is_none(), "localStorage.clear() has a null key");
+        assert!(
+            ev(None, Some(good)).is_none(),
+            "localStorage.clear() has a null key"
+        );
         assert!(ev(Some(STORAGE_KEY), None).is_none(), "removed key");
         assert!(ev(Some(STORAGE_KEY), Some("not json")).is_none());
         assert!(ev(Some(STORAGE_KEY), Some("null")).is_none());
         assert!(ev(Some(STORAGE_KEY), Some("[1]")).is_none());
         assert!(ev(Some(STORAGE_KEY), Some(r#"{"event":"other","data":{}}"#)).is_none());
         assert!(ev(Some(STORAGE_KEY), Some(r#"{"event":"session"}"#)).is_none());
-        assert!(ev(Some(STORAGE_KEY), Some(r#"{"event":"session","data":null}"#)).is_none());
+        assert!(
+            ev(
+                Some(STORAGE_KEY),
+                Some(r#"{"event":"session","data":null}"#)
+            )
+            .is_none()
+        );
         assert!(ev(Some(STORAGE_KEY), Some(r#"{"event":"session","data":0}"#)).is_none());
         assert!(ev(Some(STORAGE_KEY), Some(r#"{"event":"session","data":""}"#)).is_none());
         // Truthy non-object data passes next-auth's check too.

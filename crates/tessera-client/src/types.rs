@@ -279,7 +279,10 @@ mod tests {
             .with_redirect(true);
         assert_eq!(o.fields.len(), 2);
         assert_eq!(o.callback_url.as_deref(), Some("/after"));
-        assert_eq!(o.authorization_params, vec![("prompt".into(), "login".into())]);
+        assert_eq!(
+            o.authorization_params,
+            vec![("prompt".into(), "login".into())]
+        );
         assert!(o.redirect);
     }
 }

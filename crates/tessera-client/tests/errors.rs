@@ -5,9 +5,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use tessera_client::{
-    Client, ClientError, DefaultSession, SignInOptions, SignOutOptions,
-};
+use tessera_client::{Client, ClientError, DefaultSession, SignInOptions, SignOutOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -36,7 +34,8 @@ fn json(status: &str, body: &str) -> Reply {
 }
 
 const PROVIDERS: &str = r#"{"credentials":{"id":"credentials","name":"Credentials","type":"credentials","signinUrl":"x","callbackUrl":"y"}}"#;
-const CSRF: &str = r#"{"csrfToken":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#;
+const CSRF: &str =
+    r#"{"csrfToken":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#;
 
 /// Starts a server answering `route(method, path)`; returns the auth base URL.
 async fn serve(route: impl Fn(&str, &str) -> Reply + Send + Sync + 'static) -> String {
@@ -73,7 +72,8 @@ async fn answer(mut stream: TcpStream, route: &(dyn Fn(&str, &str) -> Reply + Se
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
         })
         .unwrap_or(0);
     while buf.len() < head_end + 4 + content_length {
@@ -111,8 +111,14 @@ async fn html_instead_of_json() {
         c.get_session::<DefaultSession>().await.unwrap_err(),
         c.get_csrf_token().await.unwrap_err(),
         c.get_providers().await.map(|_| ()).unwrap_err(),
-        c.sign_in("credentials", &SignInOptions::new()).await.map(|_| ()).unwrap_err(),
-        c.sign_out(&SignOutOptions::new()).await.map(|_| ()).unwrap_err(),
+        c.sign_in("credentials", &SignInOptions::new())
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        c.sign_out(&SignOutOptions::new())
+            .await
+            .map(|_| ())
+            .unwrap_err(),
     ] {
         match e {
             ClientError::NotJson {
@@ -135,7 +141,11 @@ async fn garbage_empty_and_non_utf8_bodies() {
     let base = serve(|_, path| match path {
         "/api/auth/session" => json("200 OK", "{\"user\": {nope"),
         "/api/auth/csrf" => http("200 OK", "application/json", b""),
-        _ => http("200 OK", "application/octet-stream", &[0xff, 0xfe, 0x00, 0x81]),
+        _ => http(
+            "200 OK",
+            "application/octet-stream",
+            &[0xff, 0xfe, 0x00, 0x81],
+        ),
     })
     .await;
     let c = client(&base);
@@ -171,17 +181,25 @@ async fn server_errors() {
     .await;
     let c = client(&base);
     match c.get_session::<Value>().await {
-        Err(ClientError::Status { status: 500, body, .. }) => {
+        Err(ClientError::Status {
+            status: 500, body, ..
+        }) => {
             assert!(body.contains("configuration"), "{body}");
         }
         other => panic!("{other:?}"),
     }
     let e = c.get_csrf_token().await.unwrap_err();
-    assert!(matches!(e, ClientError::Status { status: 502, .. }), "{e:?}");
+    assert!(
+        matches!(e, ClientError::Status { status: 502, .. }),
+        "{e:?}"
+    );
     assert!(e.is_transient());
     assert_eq!(e.status(), Some(502));
     let e = c.get_providers().await.unwrap_err();
-    assert!(matches!(e, ClientError::Status { status: 404, .. }), "{e:?}");
+    assert!(
+        matches!(e, ClientError::Status { status: 404, .. }),
+        "{e:?}"
+    );
     assert!(!e.is_transient());
     // sign_in stops at the providers lookup.
     assert!(matches!(
@@ -189,10 +207,7 @@ async fn server_errors() {
         Err(ClientError::Status { status: 404, .. })
     ));
     // The error text names the URL and status.
-    assert_eq!(
-        e.to_string(),
-        format!("{base}/providers answered HTTP 404")
-    );
+    assert_eq!(e.to_string(), format!("{base}/providers answered HTTP 404"));
 }
 
 #[tokio::test]
@@ -229,7 +244,9 @@ async fn a_session_that_does_not_fit_the_type() {
     let base = serve(|_, _| json("200 OK", r#"{"user":{"name":"A"},"expires":"x"}"#)).await;
     let e = client(&base).get_session::<Mine>().await.unwrap_err();
     match e {
-        ClientError::UnexpectedJson { message, .. } => assert!(message.contains("role"), "{message}"),
+        ClientError::UnexpectedJson { message, .. } => {
+            assert!(message.contains("role"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -238,7 +255,10 @@ async fn a_session_that_does_not_fit_the_type() {
 async fn oversized_bodies() {
     let big = format!(r#"{{"csrfToken":"{}"}}"#, "a".repeat(10_000));
     let base = serve(move |_, _| json("200 OK", &big)).await;
-    let c = Client::builder(&base).max_response_bytes(1_000).build().unwrap();
+    let c = Client::builder(&base)
+        .max_response_bytes(1_000)
+        .build()
+        .unwrap();
     assert!(matches!(
         c.get_csrf_token().await,
         Err(ClientError::TooLarge { limit: 1_000, .. })
@@ -289,20 +309,25 @@ async fn csrf_rejections_are_typed() {
     let base = serve(|method, path| match (method, path) {
         ("GET", "/api/auth/providers") => json("200 OK", PROVIDERS),
         ("GET", "/api/auth/csrf") => json("200 OK", CSRF),
-        ("POST", "/api/auth/callback/credentials") => {
-            json("200 OK", r#"{"url":"http://127.0.0.1/api/auth/signin?csrf=true"}"#)
-        }
-        ("POST", "/api/auth/signout") => {
-            json("200 OK", r#"{"url":"http://127.0.0.1/api/auth/signout?csrf=true"}"#)
-        }
+        ("POST", "/api/auth/callback/credentials") => json(
+            "200 OK",
+            r#"{"url":"http://127.0.0.1/api/auth/signin?csrf=true"}"#,
+        ),
+        ("POST", "/api/auth/signout") => json(
+            "200 OK",
+            r#"{"url":"http://127.0.0.1/api/auth/signout?csrf=true"}"#,
+        ),
         ("POST", "/api/auth/session") => json("400 Bad Request", "{}"),
         _ => json("404 Not Found", "{}"),
     })
     .await;
     let c = client(&base);
     assert!(matches!(
-        c.sign_in("credentials", &SignInOptions::credentials([("email", "a"), ("password", "b")]))
-            .await,
+        c.sign_in(
+            "credentials",
+            &SignInOptions::credentials([("email", "a"), ("password", "b")])
+        )
+        .await,
         Err(ClientError::CsrfRejected { .. })
     ));
     assert!(matches!(
@@ -325,7 +350,9 @@ async fn sign_in_answers_without_a_url() {
     })
     .await;
     assert!(matches!(
-        client(&base).sign_in("credentials", &SignInOptions::new()).await,
+        client(&base)
+            .sign_in("credentials", &SignInOptions::new())
+            .await,
         Err(ClientError::UnexpectedJson { .. })
     ));
 }

@@ -182,7 +182,10 @@ fn start_reference() -> Server {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    assert!(node_ok, "`node` is not on PATH: the reference server needs Node.js");
+    assert!(
+        node_ok,
+        "`node` is not on PATH: the reference server needs Node.js"
+    );
     let dir = scratch_dir("ref");
     let port = free_port();
     let users = dir.join("users.json");
@@ -259,7 +262,10 @@ impl Target {
 
     async fn signed_in_client(&self) -> Client {
         let c = self.client();
-        let r = c.sign_in("credentials", &creds(EMAIL, PASSWORD)).await.expect("sign in");
+        let r = c
+            .sign_in("credentials", &creds(EMAIL, PASSWORD))
+            .await
+            .expect("sign in");
         assert!(r.ok, "sign-in failed: {r:?}");
         c
     }
@@ -310,14 +316,21 @@ async fn csrf_token_is_stable_per_client(t: Target) {
     let a = c.get_csrf_token().await.expect("csrf");
     assert_eq!(a.len(), 64, "{a}");
     assert!(a.bytes().all(|b| b.is_ascii_hexdigit()), "{a}");
-    assert_eq!(c.get_csrf_token().await.expect("csrf"), a, "the cookie keeps the token");
+    assert_eq!(
+        c.get_csrf_token().await.expect("csrf"),
+        a,
+        "the cookie keeps the token"
+    );
     let other = t.client().get_csrf_token().await.expect("csrf");
     assert_ne!(other, a, "another client, another token");
 }
 
 async fn signed_out_session_is_none(t: Target) {
     let c = t.client();
-    assert_eq!(c.get_session::<DefaultSession>().await.expect("session"), None);
+    assert_eq!(
+        c.get_session::<DefaultSession>().await.expect("session"),
+        None
+    );
     assert_eq!(c.get_session::<Value>().await.expect("session"), None);
 }
 
@@ -341,24 +354,38 @@ async fn unknown_user_is_credentials_signin(t: Target) {
         .sign_in("credentials", &creds("nobody@example.com", PASSWORD))
         .await
         .expect("an answer");
-    assert_eq!((r.ok, r.status, r.error.as_deref()), (false, 401, Some("CredentialsSignin")));
+    assert_eq!(
+        (r.ok, r.status, r.error.as_deref()),
+        (false, 401, Some("CredentialsSignin"))
+    );
 }
 
 async fn sign_in_sets_the_session(t: Target) {
     let c = t.client();
-    let r = c.sign_in("credentials", &creds(EMAIL, PASSWORD)).await.expect("sign in");
+    let r = c
+        .sign_in("credentials", &creds(EMAIL, PASSWORD))
+        .await
+        .expect("sign in");
     assert!(r.ok, "{r:?}");
     assert_eq!(r.status, 200);
     assert_eq!(r.error, None);
     assert!(!r.needs_navigation());
     let url = r.url.expect("a url");
-    assert!(url.starts_with(&t.origin), "{url} should be on {}", t.origin);
+    assert!(
+        url.starts_with(&t.origin),
+        "{url} should be on {}",
+        t.origin
+    );
     let s: DefaultSession = c.get_session().await.expect("session").expect("signed in");
     let user = s.user.expect("user");
     assert_eq!(user.email.as_deref(), Some(EMAIL));
     assert_eq!(user.name.as_deref(), Some(NAME));
     assert_eq!(user.image, None);
-    assert!(s.expires.ends_with('Z') && s.expires.len() >= 20, "{}", s.expires);
+    assert!(
+        s.expires.ends_with('Z') && s.expires.len() >= 20,
+        "{}",
+        s.expires
+    );
 }
 
 async fn sign_in_honours_the_callback_url(t: Target) {
@@ -393,8 +420,20 @@ async fn session_deserializes_into_an_app_type(t: Target) {
 
 async fn clones_share_cookies_and_clients_do_not(t: Target) {
     let c = t.signed_in_client().await;
-    assert!(c.clone().get_session::<Value>().await.expect("session").is_some());
-    assert!(t.client().get_session::<Value>().await.expect("session").is_none());
+    assert!(
+        c.clone()
+            .get_session::<Value>()
+            .await
+            .expect("session")
+            .is_some()
+    );
+    assert!(
+        t.client()
+            .get_session::<Value>()
+            .await
+            .expect("session")
+            .is_none()
+    );
 }
 
 async fn update_returns_the_session(t: Target) {
@@ -422,19 +461,29 @@ async fn sign_out_ends_the_session(t: Target) {
     assert_eq!(r.url, format!("{}/bye", t.origin));
     assert_eq!(c.get_session::<Value>().await.expect("session"), None);
     // And the client can sign in again.
-    let again = c.sign_in("credentials", &creds(EMAIL, PASSWORD)).await.expect("sign in");
+    let again = c
+        .sign_in("credentials", &creds(EMAIL, PASSWORD))
+        .await
+        .expect("sign in");
     assert!(again.ok);
 }
 
 async fn sign_out_without_a_session_still_answers(t: Target) {
-    let r = t.client().sign_out(&SignOutOptions::new()).await.expect("sign out");
+    let r = t
+        .client()
+        .sign_out(&SignOutOptions::new())
+        .await
+        .expect("sign out");
     assert!(r.url.starts_with(&t.origin), "{}", r.url);
 }
 
 async fn unknown_provider_is_a_typed_error(t: Target) {
     match t
         .client()
-        .sign_in("no-such-provider", &SignInOptions::new().with_callback_url("/x"))
+        .sign_in(
+            "no-such-provider",
+            &SignInOptions::new().with_callback_url("/x"),
+        )
         .await
     {
         Err(ClientError::UnknownProvider {

@@ -173,7 +173,12 @@ impl World {
     }
 
     fn last_state(&self) -> SessionState<S> {
-        self.host.states.borrow().last().cloned().expect("a rendered state")
+        self.host
+            .states
+            .borrow()
+            .last()
+            .cloned()
+            .expect("a rendered state")
     }
 }
 
@@ -261,7 +266,10 @@ fn update_resolves_with_the_new_session() {
 
 #[test]
 fn update_while_signed_out_resolves_at_once_without_a_request() {
-    let mut w = World::new(SessionMachine::with_initial(SessionOptions::new(), Some(None)));
+    let mut w = World::new(SessionMachine::with_initial(
+        SessionOptions::new(),
+        Some(None),
+    ));
     w.driver.start();
     let result = Rc::new(RefCell::new(None));
     let r = result.clone();
@@ -300,7 +308,11 @@ fn sign_out_broadcasts_then_resolves_after_the_refetch() {
     w.answer(Ok(None));
     assert!(done.get());
     assert_eq!(w.last_state().status, SessionStatus::Unauthenticated);
-    assert_eq!(w.host.broadcasts.borrow().len(), 1, "the refetch after sign-out is quiet");
+    assert_eq!(
+        w.host.broadcasts.borrow().len(),
+        1,
+        "the refetch after sign-out is quiet"
+    );
 }
 
 #[test]
@@ -312,7 +324,9 @@ fn storage_messages_from_another_tab_refetch() {
     w.driver.start();
     w.driver.dispatch(SessionEvent::Storage {
         key: Some(STORAGE_KEY.to_owned()),
-        new_value: Some(r#"{"event":"session","data":{"trigger":"signout"},"timestamp":1}"#.to_owned()),
+        new_value: Some(
+            r#"{"event":"session","data":{"trigger":"signout"},"timestamp":1}"#.to_owned(),
+        ),
     });
     w.settle();
     assert_eq!(w.pending(), 1);
@@ -323,7 +337,9 @@ fn storage_messages_from_another_tab_refetch() {
 
 #[test]
 fn required_calls_the_host_when_signed_out() {
-    let mut w = World::new(SessionMachine::new(SessionOptions::new().with_required(true)));
+    let mut w = World::new(SessionMachine::new(
+        SessionOptions::new().with_required(true),
+    ));
     w.driver.start();
     w.settle();
     w.answer(Ok(None));

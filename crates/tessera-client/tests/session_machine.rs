@@ -125,7 +125,10 @@ fn mount_fetches_and_broadcasts_like_get_session() {
     // next-auth's getSession() broadcasts after every fetch it makes on mount.
     assert_eq!(
         broadcasts(&c),
-        vec![BroadcastMessage::session(Trigger::GetSession, (T0 + 250) / 1000)]
+        vec![BroadcastMessage::session(
+            Trigger::GetSession,
+            (T0 + 250) / 1000
+        )]
     );
     assert!(!m.is_fetching());
 }
@@ -296,7 +299,11 @@ fn becoming_visible_refetches_while_signed_in() {
     // One request at a time: a second focus while in flight is dropped.
     no_fetch(&m.handle(T0 + 3, SessionEvent::VisibilityChange { visible: true }));
     let c = m.handle(T0 + 4, ok(id, Some("alice")));
-    assert_eq!(broadcasts(&c).len(), 1, "a focus refetch broadcasts like getSession()");
+    assert_eq!(
+        broadcasts(&c).len(),
+        1,
+        "a focus refetch broadcasts like getSession()"
+    );
     no_fetch(&c);
 }
 
@@ -314,7 +321,10 @@ fn coming_back_online_refetches_without_broadcasting() {
     no_fetch(&m.handle(T0 + 1, SessionEvent::Offline));
     let c = m.handle(T0 + 2, SessionEvent::Online);
     let c = m.handle(T0 + 3, ok(fetch_id(&c), None));
-    assert!(broadcasts(&c).is_empty(), "every tab gets `online`: no broadcast storm");
+    assert!(
+        broadcasts(&c).is_empty(),
+        "every tab gets `online`: no broadcast storm"
+    );
     assert_eq!(m.status(), SessionStatus::Unauthenticated);
     // Not when signed out or disabled.
     no_fetch(&m.handle(T0 + 4, SessionEvent::Online));
@@ -341,7 +351,10 @@ fn a_storage_message_refetches_without_rebroadcasting() {
 fn storage_events_that_next_auth_ignores_are_ignored() {
     let mut m = signed_in(SessionOptions::new());
     for (key, value) in [
-        (Some("other-key"), Some(r#"{"event":"session","data":{"trigger":"signout"}}"#)),
+        (
+            Some("other-key"),
+            Some(r#"{"event":"session","data":{"trigger":"signout"}}"#),
+        ),
         (None, None),
         (Some(STORAGE_KEY), None),
         (Some(STORAGE_KEY), Some("garbage")),
@@ -375,7 +388,10 @@ fn messages_during_a_request_coalesce_into_one_follow_up() {
     assert_eq!(broadcasts(&c).len(), 1, "the focus refetch's own broadcast");
     let c = m.handle(T0 + 20, ok(second, None));
     no_fetch(&c);
-    assert!(broadcasts(&c).is_empty(), "the storage-triggered follow-up does not broadcast");
+    assert!(
+        broadcasts(&c).is_empty(),
+        "the storage-triggered follow-up does not broadcast"
+    );
     assert_eq!(m.status(), SessionStatus::Unauthenticated);
 }
 
@@ -406,20 +422,33 @@ fn refetch_while_busy_waits_for_a_fresh_request() {
     let c = m.handle(T0 + 4, ok(second, Some("fresh")));
     assert!(c.iter().any(|cmd| matches!(cmd,
         Command::Done { ticket: t, result: Ok(Some(s)) } if *t == ticket && s == "fresh")));
-    assert_eq!(broadcasts(&c).len(), 1, "broadcast requested by the queued refetch");
+    assert_eq!(
+        broadcasts(&c).len(),
+        1,
+        "broadcast requested by the queued refetch"
+    );
 }
 
 #[test]
 fn sign_in_refetches_then_broadcasts() {
     let mut m = signed_out_machine(SessionOptions::new());
     let (ticket, c) = m.signed_in(T0 + 1_000);
-    assert!(broadcasts(&c).is_empty(), "nothing to tell before the session is known");
+    assert!(
+        broadcasts(&c).is_empty(),
+        "nothing to tell before the session is known"
+    );
     let c = m.handle(T0 + 2_000, ok(fetch_id(&c), Some("alice")));
     assert_eq!(
         broadcasts(&c),
-        vec![BroadcastMessage::session(Trigger::GetSession, (T0 + 2_000) / 1000)]
+        vec![BroadcastMessage::session(
+            Trigger::GetSession,
+            (T0 + 2_000) / 1000
+        )]
     );
-    assert!(c.iter().any(|cmd| matches!(cmd, Command::Done { ticket: t, .. } if *t == ticket)));
+    assert!(
+        c.iter()
+            .any(|cmd| matches!(cmd, Command::Done { ticket: t, .. } if *t == ticket))
+    );
     assert_eq!(m.status(), SessionStatus::Authenticated);
 }
 
@@ -464,16 +493,30 @@ fn update_is_a_no_op_while_loading_or_signed_out() {
 fn update_posts_shows_loading_keeps_data_and_broadcasts_the_new_session() {
     let mut m = signed_in(SessionOptions::new());
     let (ticket, c) = m.update(T0 + 10, json!({"name": "Al"}));
-    assert_eq!(fetch_request(&c), FetchRequest::Update(json!({"name": "Al"})));
+    assert_eq!(
+        fetch_request(&c),
+        FetchRequest::Update(json!({"name": "Al"}))
+    );
     assert!(changed(&c));
-    assert_eq!(m.status(), SessionStatus::Loading, "next-auth sets loading during update()");
-    assert_eq!(m.data().map(String::as_str), Some("alice"), "data is kept while loading");
+    assert_eq!(
+        m.status(),
+        SessionStatus::Loading,
+        "next-auth sets loading during update()"
+    );
+    assert_eq!(
+        m.data().map(String::as_str),
+        Some("alice"),
+        "data is kept while loading"
+    );
     let c = m.handle(T0 + 20, ok(fetch_id(&c), Some("Al")));
     assert_eq!(m.status(), SessionStatus::Authenticated);
     assert_eq!(m.data().map(String::as_str), Some("Al"));
     assert_eq!(
         broadcasts(&c),
-        vec![BroadcastMessage::session(Trigger::GetSession, (T0 + 20) / 1000)]
+        vec![BroadcastMessage::session(
+            Trigger::GetSession,
+            (T0 + 20) / 1000
+        )]
     );
     assert!(c.iter().any(|cmd| matches!(cmd,
         Command::Done { ticket: t, result: Ok(Some(s)) } if *t == ticket && s == "Al")));
@@ -507,10 +550,16 @@ fn updates_queue_behind_the_request_in_flight_in_order() {
     let c = m.handle(T0 + 4, ok(get, Some("alice")));
     assert_eq!(fetch_request(&c), FetchRequest::Update(json!(1)));
     let c = m.handle(T0 + 5, ok(fetch_id(&c), Some("one")));
-    assert!(c.iter().any(|cmd| matches!(cmd, Command::Done { ticket, .. } if *ticket == t1)));
+    assert!(
+        c.iter()
+            .any(|cmd| matches!(cmd, Command::Done { ticket, .. } if *ticket == t1))
+    );
     assert_eq!(fetch_request(&c), FetchRequest::Update(json!(2)));
     let c = m.handle(T0 + 6, ok(fetch_id(&c), Some("two")));
-    assert!(c.iter().any(|cmd| matches!(cmd, Command::Done { ticket, .. } if *ticket == t2)));
+    assert!(
+        c.iter()
+            .any(|cmd| matches!(cmd, Command::Done { ticket, .. } if *ticket == t2))
+    );
     assert_eq!(m.data().map(String::as_str), Some("two"));
     assert!(!m.is_fetching());
 }
@@ -547,7 +596,11 @@ fn required_shows_loading_and_asks_for_sign_in_once_per_sign_out() {
     let mut m = M::new(opts.clone());
     let c = m.start(T0);
     let c = m.handle(T0 + 1, ok(fetch_id(&c), None));
-    assert_eq!(m.status(), SessionStatus::Loading, "required: unauthenticated shows as loading");
+    assert_eq!(
+        m.status(),
+        SessionStatus::Loading,
+        "required: unauthenticated shows as loading"
+    );
     assert_eq!(unauthenticated_cmds(&c), 1);
     // Still signed out after another fetch: no second redirect.
     let c = m.handle(T0 + 2, storage("getSession"));

@@ -55,11 +55,17 @@ pub(crate) fn sign_in_with(
         async move {
             let client = tessera_client::Client::new(&base)?;
             let res = match client.sign_in(&provider, &options).await {
-                Err(ClientError::UnknownProvider { provider, sign_in_url }) => {
+                Err(ClientError::UnknownProvider {
+                    provider,
+                    sign_in_url,
+                }) => {
                     if options.redirect {
                         crate::browser::navigate(&sign_in_url);
                     }
-                    return Err(ClientError::UnknownProvider { provider, sign_in_url });
+                    return Err(ClientError::UnknownProvider {
+                        provider,
+                        sign_in_url,
+                    });
                 }
                 other => other?,
             };
@@ -101,10 +107,12 @@ pub(crate) fn sign_out_with(
                 Some(driver) => {
                     let _ = driver.signed_out().await;
                 }
-                None => tessera_client::browser::post_message(&tessera_client::BroadcastMessage::session(
-                    tessera_client::Trigger::Signout,
-                    tessera_client::browser::now_ms() / 1000,
-                )),
+                None => tessera_client::browser::post_message(
+                    &tessera_client::BroadcastMessage::session(
+                        tessera_client::Trigger::Signout,
+                        tessera_client::browser::now_ms() / 1000,
+                    ),
+                ),
             }
             if options.redirect {
                 crate::browser::navigate(&res.url);

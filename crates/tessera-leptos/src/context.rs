@@ -72,8 +72,7 @@ impl SessionContext {
 /// Makes the session available to [`use_session`](crate::use_session) below it, like
 /// next-auth/react's `<SessionProvider>`.
 ///
-/// With server rendering (feature `ssr` and the [`preload_session`](crate::preload_session)
-/// middleware) the session the server read is rendered into the page and picked up when the
+/// With server rendering (feature `ssr` and the `preload_session` middleware) the session the server read is rendered into the page and picked up when the
 /// page hydrates: no request, no `loading` flash. Otherwise it is fetched on mount.
 // The component macro also emits an inner function that it leaves `pub`.
 #[allow(unreachable_pub)]
@@ -167,9 +166,18 @@ mod tests {
             let s = serde_json::to_string(&v).unwrap();
             assert_eq!(serde_json::from_str::<InitialSession>(&s).unwrap(), v);
         }
-        assert_eq!(InitialSession::from_session(None), InitialSession::SignedOut);
-        assert_eq!(InitialSession::from_session(Some(json!({}))), InitialSession::SignedOut);
-        assert_eq!(InitialSession::from_session(Some(Value::Null)), InitialSession::SignedOut);
+        assert_eq!(
+            InitialSession::from_session(None),
+            InitialSession::SignedOut
+        );
+        assert_eq!(
+            InitialSession::from_session(Some(json!({}))),
+            InitialSession::SignedOut
+        );
+        assert_eq!(
+            InitialSession::from_session(Some(Value::Null)),
+            InitialSession::SignedOut
+        );
         assert_eq!(
             InitialSession::from_session(Some(json!({"a": 1}))).into_option(),
             Some(Some(json!({"a": 1})))

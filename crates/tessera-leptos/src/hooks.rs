@@ -113,7 +113,8 @@ where
 ///
 /// With `required`, a signed-out user is sent to the sign-in page (or `on_unauthenticated`
 /// runs) in the browser; during server rendering, without `on_unauthenticated`, the response
-/// becomes a redirect there.
+/// becomes a 302 redirect there (leptos_axum does this for requests that accept `text/html`,
+/// i.e. page navigations; other requests get the page, which redirects once hydrated).
 pub fn use_session_with<S>(options: UseSessionOptions) -> UseSession<S>
 where
     S: DeserializeOwned + Clone + Send + Sync + 'static,

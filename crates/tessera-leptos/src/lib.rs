@@ -18,7 +18,7 @@
 //! # Features
 //!
 //! * `ssr`: server rendering on axum with leptos_axum. The session is read on the server
-//!   through tessera-axum (no HTTP request) by the [`preload_session`] middleware and written
+//!   through tessera-axum (no HTTP request) by the `preload_session` middleware and written
 //!   into the page, so a signed-in page renders signed in and hydrates without a "loading"
 //!   flash. `use_session_with(required)` redirects on the server when signed out.
 //! * `hydrate`: the browser side (fetch, timers, `storage`/`visibilitychange`/`online`

@@ -60,7 +60,9 @@ pub async fn preload_session(request: Request, next: Next) -> Response {
 pub(crate) fn preloaded() -> InitialSession {
     use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<PreloadedSession>().cloned())
-        .map_or(InitialSession::Unknown, |p| InitialSession::from_session(p.0))
+        .map_or(InitialSession::Unknown, |p| {
+            InitialSession::from_session(p.0)
+        })
 }
 
 /// `useSession({required})` while rendering signed out: answer with a redirect to sign-in.

@@ -233,8 +233,10 @@ fn hash(password: &Secret) -> Result<String, UserStoreError> {
 #[derive(Debug, Clone)]
 pub struct UserStore {
     db: Database,
-    /// A hash to verify against when the email is unknown, so both cases take as long.
-    dummy_hash: Arc<String>,
+    /// A hash to verify against when the email is unknown, so both cases take as long. Made on
+    /// first use: Argon2 needs 19 MiB while hashing, which a server that only reads sessions
+    /// should not pay at startup.
+    dummy_hash: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl UserStore {
@@ -242,7 +244,7 @@ impl UserStore {
     pub fn new(db: Database) -> Result<Self, UserStoreError> {
         Ok(Self {
             db,
-            dummy_hash: Arc::new(hash(&Secret::new("tessera-dummy-password"))?),
+            dummy_hash: Arc::default(),
         })
     }
 
@@ -297,7 +299,18 @@ impl UserStore {
         };
         // User enumeration: verify against a dummy hash when the email or password is unknown,
         // so the answer takes as long either way.
-        let hash = stored.clone().unwrap_or_else(|| (*self.dummy_hash).clone());
+        let hash = match &stored {
+            Some(h) => h.clone(),
+            None => self
+                .dummy_hash
+                .get_or_try_init(|| async {
+                    tokio::task::spawn_blocking(|| hash(&Secret::new("tessera-dummy-password")))
+                        .await
+                        .map_err(|_| UserStoreError::Hash)?
+                })
+                .await?
+                .clone(),
+        };
         let password = password.to_owned();
         let ok = tokio::task::spawn_blocking(move || {
             Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()

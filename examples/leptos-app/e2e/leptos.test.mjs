@@ -236,6 +236,50 @@ test("signing out in one tab updates the other tabs", async () => {
   await b.context.close()
 })
 
+/** Signs out or in from the page's own fetch, as another client would: no broadcast. */
+async function silently(page, action) {
+  await page.evaluate(
+    async ([action, email, password]) => {
+      const { csrfToken } = await (await fetch("/api/auth/csrf")).json()
+      const form =
+        action === "signout"
+          ? { csrfToken, json: "true" }
+          : { csrfToken, json: "true", email, password }
+      const res = await fetch(action === "signout" ? "/api/auth/signout" : "/api/auth/callback/credentials", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(form),
+      })
+      if (!res.ok) throw new Error(`${action}: HTTP ${res.status}`)
+    },
+    [action, EMAIL, PASSWORD]
+  )
+}
+
+test("becoming visible and coming back online refetch the session", async () => {
+  const b = await freshContext()
+  const page = await b.page()
+  await signIn(page, "/")
+
+  // Signed out behind the tab's back: it notices when it becomes visible again.
+  await silently(page, "signout")
+  await page.waitForTimeout(300)
+  assert.equal(await text(page, "status"), "authenticated", "nothing told the tab yet")
+  await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange", { bubbles: true })))
+  await waitText(page, "status", "unauthenticated")
+
+  // Signed in again (the server renders it), then signed out behind its back: `online`.
+  await silently(page, "signin")
+  await page.reload()
+  await waitHydrated(page)
+  assert.equal(await text(page, "status"), "authenticated")
+  await silently(page, "signout")
+  await page.evaluate(() => window.dispatchEvent(new Event("online")))
+  await waitText(page, "status", "unauthenticated")
+  b.assertClean()
+  await b.context.close()
+})
+
 test("update() from the browser answers the refreshed session", async () => {
   const b = await freshContext()
   const page = await b.page()

@@ -141,7 +141,10 @@ fn Home() -> impl IntoView {
     let update = move |_| {
         leptos::task::spawn_local(async move {
             // The default `jwt` callback ignores the data; the answer is the refreshed session.
-            let text = match session.update(&serde_json::json!({ "touched": true })).await {
+            let text = match session
+                .update(&serde_json::json!({ "touched": true }))
+                .await
+            {
                 Ok(Some(s)) => format!("updated: {}", user_label(&s)),
                 Ok(None) => "no session".to_owned(),
                 Err(e) => format!("error: {e}"),

@@ -54,7 +54,10 @@ impl Transport {
         if let Some(body) = req.body {
             builder = builder.body(body);
         }
-        let mut res = builder.send().await.map_err(|e| transport_error(&url, &e))?;
+        let mut res = builder
+            .send()
+            .await
+            .map_err(|e| transport_error(&url, &e))?;
         let status = res.status().as_u16();
         let content_type = res
             .headers()

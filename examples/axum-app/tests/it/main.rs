@@ -553,3 +553,32 @@ async fn the_app_starts_from_its_config() {
     let h = Harness::new(SessionStrategy::Jwt).await;
     assert_eq!(h.strategy, SessionStrategy::Jwt);
 }
+
+#[tokio::test]
+async fn layer_and_extractor_refuse_alike() {
+    for strategy in [SessionStrategy::Jwt, SessionStrategy::Database] {
+        let h = Harness::new(strategy).await;
+        // `/api/me` is guarded by its `Session` extractor, `/api/admin/users` by the layer.
+        let by_extractor = h.send(request("/api/me", None, false)).await;
+        let by_layer = h.send(request("/api/admin/users", None, false)).await;
+        assert_eq!(by_extractor.status(), by_layer.status());
+        assert_eq!(text(by_extractor).await, text(by_layer).await);
+        // A stale cookie is refused alike, and deleted.
+        let stale = Some("next-auth.session-token=stale");
+        let by_extractor = h.send(request("/api/me", stale, false)).await;
+        let by_layer = h.send(request("/api/admin/users", stale, false)).await;
+        assert_eq!(by_extractor.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(by_layer.status(), StatusCode::UNAUTHORIZED);
+        for res in [&by_extractor, &by_layer] {
+            let set = res
+                .headers()
+                .get(header::SET_COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            assert!(
+                set.starts_with("next-auth.session-token=;"),
+                "{strategy:?}: {set}"
+            );
+        }
+    }
+}
