@@ -266,6 +266,8 @@ where
 /// (JWT strategy: the cookie is re-issued) or the `session` callback with `new_session: data`
 /// (database strategy: your callback writes what it keeps). The layer then sends the updated
 /// session cookie instead of the one from the read. Never rejects for a signed-out request.
+/// An update is a second session read (one more decryption or database read) by design: it
+/// starts from the request's cookie, or from the previous update's result.
 ///
 /// Call it from handlers that change state (POST and the like): the session cookie is
 /// `SameSite=Lax`, which keeps other sites from triggering them with the user's cookie.

@@ -76,6 +76,7 @@ pub(crate) fn route_kind(extensions: &Extensions, uri: &Uri, headers: &HeaderMap
 
 /// Whether `path` is `prefix` or below it (segment-wise: `/api` covers `/api/x`, not `/apix`).
 pub(crate) fn under(path: &str, prefix: &str) -> bool {
+    // Path confusion: `/api/authz` must not ride on the exemption of `/api/auth`.
     let prefix = prefix.trim_end_matches('/');
     match path.strip_prefix(prefix) {
         Some(rest) => rest.is_empty() || rest.starts_with('/') || prefix.is_empty(),
