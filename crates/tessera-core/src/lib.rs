@@ -38,7 +38,9 @@ pub use adapter::{Adapter, AdapterError, AdapterErrorKind, AdapterResult};
 pub use error::ErrorKind;
 pub use memory::MemoryAdapter;
 pub use secret::Secret;
-pub use types::{Account, AccountType, AdapterSession, NewUser, User, UserUpdate, VerificationToken};
+pub use types::{
+    Account, AccountType, AdapterSession, NewUser, User, UserUpdate, VerificationToken,
+};
 
 /// Re-exported so adapters and apps name the same time type.
 pub use time::OffsetDateTime;

@@ -119,9 +119,15 @@ impl Adapter for MemoryAdapter {
     async fn link_account(&self, account: Account) -> AdapterResult<Account> {
         let mut s = self.lock();
         if !s.users.contains_key(&account.user_id) {
-            return Err(AdapterError::new(AdapterErrorKind::NotFound, "no such user"));
+            return Err(AdapterError::new(
+                AdapterErrorKind::NotFound,
+                "no such user",
+            ));
         }
-        let key = (account.provider.clone(), account.provider_account_id.clone());
+        let key = (
+            account.provider.clone(),
+            account.provider_account_id.clone(),
+        );
         if s.accounts.contains_key(&key) {
             return Err(AdapterError::new(
                 AdapterErrorKind::Conflict,
@@ -142,7 +148,10 @@ impl Adapter for MemoryAdapter {
     async fn create_session(&self, session: AdapterSession) -> AdapterResult<AdapterSession> {
         let mut s = self.lock();
         if !s.users.contains_key(&session.user_id) {
-            return Err(AdapterError::new(AdapterErrorKind::NotFound, "no such user"));
+            return Err(AdapterError::new(
+                AdapterErrorKind::NotFound,
+                "no such user",
+            ));
         }
         if s.sessions.contains_key(&session.session_token) {
             return Err(AdapterError::new(

@@ -19,7 +19,10 @@ fn bench(c: &mut Criterion) {
     let config = dir.join("tessera.toml");
     std::fs::write(
         &config,
-        format!("[server]\ndata_dir = {:?}\n[[providers]]\ntype = \"credentials\"\n", dir.join("data")),
+        format!(
+            "[server]\ndata_dir = {:?}\n[[providers]]\ntype = \"credentials\"\n",
+            dir.join("data")
+        ),
     )
     .expect("config");
     let settings = tessera_server::Settings::from_sources(Some(&config), |k| match k {
@@ -28,7 +31,9 @@ fn bench(c: &mut Criterion) {
         _ => None,
     })
     .expect("settings");
-    let app = rt.block_on(tessera_server::App::build(settings)).expect("app");
+    let app = rt
+        .block_on(tessera_server::App::build(settings))
+        .expect("app");
     let router = app.router();
 
     // Mint a session cookie the way a sign-in does.
@@ -58,20 +63,32 @@ fn bench(c: &mut Criterion) {
     };
     // Sanity: the cookie is accepted.
     let body = rt.block_on(async {
-        let resp = router.clone().oneshot(request(true)).await.expect("response");
+        let resp = router
+            .clone()
+            .oneshot(request(true))
+            .await
+            .expect("response");
         resp.into_body().collect().await.expect("body").to_bytes()
     });
     assert!(String::from_utf8_lossy(&body).contains("bench@example.com"));
 
     c.bench_function("GET /api/auth/session (valid JWT, rolling cookie)", |b| {
         b.to_async(&rt).iter(|| async {
-            let resp = router.clone().oneshot(request(true)).await.expect("response");
+            let resp = router
+                .clone()
+                .oneshot(request(true))
+                .await
+                .expect("response");
             black_box(resp.into_body().collect().await.expect("body").to_bytes())
         })
     });
     c.bench_function("GET /api/auth/session (no cookie)", |b| {
         b.to_async(&rt).iter(|| async {
-            let resp = router.clone().oneshot(request(false)).await.expect("response");
+            let resp = router
+                .clone()
+                .oneshot(request(false))
+                .await
+                .expect("response");
             black_box(resp.into_body().collect().await.expect("body").to_bytes())
         })
     });

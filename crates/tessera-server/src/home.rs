@@ -15,7 +15,10 @@ pub(crate) async fn home(session: Option<Session>) -> Html<String> {
     let body = match &session {
         Some(s) => {
             let user = s.user.clone().unwrap_or_default();
-            let who = user.name.or(user.email).unwrap_or_else(|| "someone".to_owned());
+            let who = user
+                .name
+                .or(user.email)
+                .unwrap_or_else(|| "someone".to_owned());
             format!(
                 r#"<p class="state" data-testid="state">Signed in as <strong>{}</strong></p>
 <p>Session expires {}</p>

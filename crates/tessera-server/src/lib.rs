@@ -50,8 +50,8 @@ use tessera::{
     Auth, AuthorizeError, ColorScheme, CredentialField, CredentialsProvider, Pages, Theme,
     WireFormat,
 };
-use tessera_core::Secret;
 use tessera_axum::AuthLayer;
+use tessera_core::Secret;
 
 pub use config::{ConfigFileError, FileConfig};
 pub use store::{Database, UserStore, UserStoreError, default_database_url, normalize_email};
@@ -63,7 +63,11 @@ pub const DEMO_PASSWORD: &str = "tessera-demo";
 
 /// Command line.
 #[derive(Debug, Parser)]
-#[command(name = "tessera-server", version, about = "A next-auth-compatible auth server")]
+#[command(
+    name = "tessera-server",
+    version,
+    about = "A next-auth-compatible auth server"
+)]
 pub struct Cli {
     /// TOML configuration file. Without one, the server runs as a demo.
     #[arg(long, short, env = "TESSERA_CONFIG")]
@@ -181,10 +185,9 @@ impl Settings {
             .or_else(|| file.server.host.clone())
             .unwrap_or_else(|| "127.0.0.1".to_owned());
         let port = match env("PORT") {
-            Some(p) => p
-                .trim()
-                .parse::<u16>()
-                .map_err(|_| ConfigFileError::Invalid(format!("PORT {p:?} is not a port number")))?,
+            Some(p) => p.trim().parse::<u16>().map_err(|_| {
+                ConfigFileError::Invalid(format!("PORT {p:?} is not a port number"))
+            })?,
             None => file.server.port.unwrap_or(3000),
         };
         let ip: std::net::IpAddr = host
@@ -476,12 +479,11 @@ impl App {
             self.router()
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-            .with_graceful_shutdown(shutdown())
-            .await?;
+        .with_graceful_shutdown(shutdown())
+        .await?;
         Ok(())
     }
 }
-
 
 async fn shutdown() {
     let ctrl_c = async {
@@ -489,7 +491,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -517,7 +520,11 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             let password = read_password()?;
             let store = UserStore::new(Database::open(&settings.database_url).await?)?;
             let user = store.add(name, &email, &password, image).await?;
-            println!("added user {} ({})", user.email.unwrap_or_default(), user.id);
+            println!(
+                "added user {} ({})",
+                user.email.unwrap_or_default(),
+                user.id
+            );
             Ok(())
         }
     }
@@ -532,7 +539,10 @@ pub fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("tessera-server: cannot start the runtime: {e}");

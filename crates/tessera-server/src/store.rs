@@ -24,7 +24,9 @@ pub enum UserStoreError {
     #[error("{0}")]
     Invalid(&'static str),
     /// The database URL is not one this build knows.
-    #[error("unsupported DATABASE_URL scheme {0:?}: use sqlite://, postgres://, mysql:// or redis://")]
+    #[error(
+        "unsupported DATABASE_URL scheme {0:?}: use sqlite://, postgres://, mysql:// or redis://"
+    )]
     UnsupportedUrl(String),
     /// Hashing failed.
     #[error("password hashing failed")]
@@ -59,20 +61,22 @@ impl PasswordStore for SqlitePasswords {
         Ok(())
     }
     async fn get(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
-        sqlx::query_scalar(r#"SELECT "passwordHash" FROM "tessera_credentials" WHERE "userId" = ?1"#)
-            .bind(user_id)
-            .fetch_optional(&self.0)
-            .await
-            .map_err(backend)
+        sqlx::query_scalar(
+            r#"SELECT "passwordHash" FROM "tessera_credentials" WHERE "userId" = ?1"#,
+        )
+        .bind(user_id)
+        .fetch_optional(&self.0)
+        .await
+        .map_err(backend)
     }
 }
 
 #[async_trait]
 impl PasswordStore for PgPasswords {
     async fn set(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
-        let id: i32 = user_id
-            .parse()
-            .map_err(|_| AdapterError::new(AdapterErrorKind::InvalidData, "user id is not an integer"))?;
+        let id: i32 = user_id.parse().map_err(|_| {
+            AdapterError::new(AdapterErrorKind::InvalidData, "user id is not an integer")
+        })?;
         sqlx::query(r#"INSERT INTO tessera_credentials ("userId", "passwordHash") VALUES ($1, $2) ON CONFLICT ("userId") DO UPDATE SET "passwordHash" = EXCLUDED."passwordHash""#)
             .bind(id)
             .bind(hash)
@@ -146,13 +150,18 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Database").field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("Database")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
 /// The default database URL: a SQLite file under the data folder.
 pub fn default_database_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("tessera.db").display())
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("tessera.db").display()
+    )
 }
 
 impl Database {
@@ -161,7 +170,9 @@ impl Database {
         let scheme = url.split(':').next().unwrap_or("");
         match scheme {
             "sqlite" => {
-                if let Some(path) = url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p))
+                if let Some(path) = url
+                    .strip_prefix("sqlite://")
+                    .map(|p| p.split('?').next().unwrap_or(p))
                     && let Some(dir) = Path::new(path).parent()
                     && !dir.as_os_str().is_empty()
                 {
@@ -174,7 +185,11 @@ impl Database {
                     .await
                     .map_err(backend)?;
                 let passwords = Arc::new(SqlitePasswords(a.pool().clone()));
-                Ok(Self { adapter: Arc::new(a), passwords, kind: "sqlite" })
+                Ok(Self {
+                    adapter: Arc::new(a),
+                    passwords,
+                    kind: "sqlite",
+                })
             }
             "postgres" | "postgresql" => {
                 let a = tessera_sqlx::PostgresAdapter::connect(url).await?;
@@ -184,7 +199,11 @@ impl Database {
                     .await
                     .map_err(backend)?;
                 let passwords = Arc::new(PgPasswords(a.pool().clone()));
-                Ok(Self { adapter: Arc::new(a), passwords, kind: "postgres" })
+                Ok(Self {
+                    adapter: Arc::new(a),
+                    passwords,
+                    kind: "postgres",
+                })
             }
             "mysql" | "mariadb" => {
                 let url = url.replacen("mariadb://", "mysql://", 1);
@@ -195,12 +214,20 @@ impl Database {
                     .await
                     .map_err(backend)?;
                 let passwords = Arc::new(MySqlPasswords(a.pool().clone()));
-                Ok(Self { adapter: Arc::new(a), passwords, kind: "mysql" })
+                Ok(Self {
+                    adapter: Arc::new(a),
+                    passwords,
+                    kind: "mysql",
+                })
             }
             "redis" | "rediss" => {
                 let a = tessera_redis::RedisAdapter::connect(url).await?;
                 let passwords = Arc::new(RedisPasswords(a.clone()));
-                Ok(Self { adapter: Arc::new(a), passwords, kind: "redis" })
+                Ok(Self {
+                    adapter: Arc::new(a),
+                    passwords,
+                    kind: "redis",
+                })
             }
             other => Err(UserStoreError::UnsupportedUrl(other.to_owned())),
         }
@@ -257,11 +284,17 @@ impl UserStore {
         image: Option<String>,
     ) -> Result<User, UserStoreError> {
         let email = normalize_email(email);
-        if email.is_empty() || !email.contains('@') || email.len() > 254 || email.chars().any(char::is_control) {
+        if email.is_empty()
+            || !email.contains('@')
+            || email.len() > 254
+            || email.chars().any(char::is_control)
+        {
             return Err(UserStoreError::Invalid("the email address is not valid"));
         }
         if password.expose().chars().count() < 8 {
-            return Err(UserStoreError::Invalid("the password must have at least 8 characters"));
+            return Err(UserStoreError::Invalid(
+                "the password must have at least 8 characters",
+            ));
         }
         if self.db.adapter.get_user_by_email(&email).await?.is_some() {
             return Err(UserStoreError::Duplicate(email));
@@ -286,11 +319,20 @@ impl UserStore {
 
     /// Whether a user with this email exists.
     pub async fn exists(&self, email: &str) -> Result<bool, UserStoreError> {
-        Ok(self.db.adapter.get_user_by_email(&normalize_email(email)).await?.is_some())
+        Ok(self
+            .db
+            .adapter
+            .get_user_by_email(&normalize_email(email))
+            .await?
+            .is_some())
     }
 
     /// The user whose email and password match, `Ok(None)` otherwise. `Err` is a broken backend.
-    pub async fn verify(&self, email: &str, password: &str) -> Result<Option<User>, UserStoreError> {
+    pub async fn verify(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<User>, UserStoreError> {
         let email = normalize_email(email);
         let user = self.db.adapter.get_user_by_email(&email).await?;
         let stored = match &user {
@@ -313,7 +355,9 @@ impl UserStore {
         };
         let password = password.to_owned();
         let ok = tokio::task::spawn_blocking(move || {
-            Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()
+            Argon2::default()
+                .verify_password(password.as_bytes(), hash.as_str())
+                .is_ok()
         })
         .await
         .unwrap_or(false);
@@ -334,18 +378,50 @@ mod tests {
         let db = Database::open(&default_database_url(&dir)).await.unwrap();
         let store = UserStore::new(db.clone()).unwrap();
         let pw = Secret::new("correct horse");
-        let user = store.add(Some("Alice".into()), " Alice@Example.com ", &pw, None).await.unwrap();
+        let user = store
+            .add(Some("Alice".into()), " Alice@Example.com ", &pw, None)
+            .await
+            .unwrap();
         assert_eq!(user.email.as_deref(), Some("alice@example.com"));
-        assert!(matches!(store.add(None, "alice@example.com", &pw, None).await, Err(UserStoreError::Duplicate(_))));
-        assert!(store.verify("alice@example.com", "wrong").await.unwrap().is_none());
-        assert!(store.verify("nobody@example.com", "correct horse").await.unwrap().is_none());
+        assert!(matches!(
+            store.add(None, "alice@example.com", &pw, None).await,
+            Err(UserStoreError::Duplicate(_))
+        ));
+        assert!(
+            store
+                .verify("alice@example.com", "wrong")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            store
+                .verify("nobody@example.com", "correct horse")
+                .await
+                .unwrap()
+                .is_none()
+        );
         // Reopen: the data is on disk.
-        let again = UserStore::new(Database::open(&default_database_url(&dir)).await.unwrap()).unwrap();
-        let found = again.verify("ALICE@example.com", "correct horse").await.unwrap();
+        let again =
+            UserStore::new(Database::open(&default_database_url(&dir)).await.unwrap()).unwrap();
+        let found = again
+            .verify("ALICE@example.com", "correct horse")
+            .await
+            .unwrap();
         assert_eq!(found.map(|u| u.id), Some(user.id.clone()));
         // A user without a password (e.g. created by email sign-in) cannot sign in with one.
-        let other = db.adapter().create_user(NewUser::new().with_email("nopw@example.com")).await.unwrap();
-        assert!(store.verify("nopw@example.com", "tessera-dummy-password").await.unwrap().is_none());
+        let other = db
+            .adapter()
+            .create_user(NewUser::new().with_email("nopw@example.com"))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .verify("nopw@example.com", "tessera-dummy-password")
+                .await
+                .unwrap()
+                .is_none()
+        );
         let _ = other;
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -90,7 +90,9 @@ pub enum ConfigError {
     #[error("no secret configured: set AUTH_SECRET (generate one with `openssl rand -base64 32`)")]
     MissingSecret,
     /// The URL is not an absolute http(s) URL.
-    #[error("invalid AUTH_URL/NEXTAUTH_URL {0:?}: expected an absolute http(s) URL such as https://example.com/api/auth")]
+    #[error(
+        "invalid AUTH_URL/NEXTAUTH_URL {0:?}: expected an absolute http(s) URL such as https://example.com/api/auth"
+    )]
     InvalidUrl(String),
     /// Two providers share an id.
     #[error("two providers have the id {0:?}: provider ids must be unique")]
@@ -102,7 +104,9 @@ pub enum ConfigError {
     #[error("session strategy \"database\" needs an adapter: call with_adapter()")]
     DatabaseWithoutAdapter,
     /// Credentials with database sessions were not opted into.
-    #[error("the credentials provider issues JWT sessions; with the database strategy call with_credentials_database_sessions(true) to store its sessions in the adapter")]
+    #[error(
+        "the credentials provider issues JWT sessions; with the database strategy call with_credentials_database_sessions(true) to store its sessions in the adapter"
+    )]
     CredentialsWithDatabase,
     /// A duration was out of range.
     #[error("invalid {0}: must be positive and at most 10 years")]
@@ -114,7 +118,9 @@ pub enum ConfigError {
     #[error("JWT setup failed: {0}")]
     Jwt(String),
     /// An email provider needs an adapter (verification tokens and users).
-    #[error("the email provider {0:?} needs an adapter to store verification tokens and users: call with_adapter()")]
+    #[error(
+        "the email provider {0:?} needs an adapter to store verification tokens and users: call with_adapter()"
+    )]
     EmailWithoutAdapter(String),
     /// An OAuth / OpenID Connect provider is misconfigured, or no HTTP client is available.
     #[error("OAuth: {0}")]
@@ -479,9 +485,15 @@ mod tests {
     #[test]
     fn url_parsing() {
         let u = parse_url("http://localhost:3000").unwrap();
-        assert_eq!((u.origin.as_str(), u.path.as_str()), ("http://localhost:3000", "/api/auth"));
+        assert_eq!(
+            (u.origin.as_str(), u.path.as_str()),
+            ("http://localhost:3000", "/api/auth")
+        );
         let u = parse_url("example.com/auth/").unwrap();
-        assert_eq!((u.origin.as_str(), u.path.as_str()), ("https://example.com", "/auth"));
+        assert_eq!(
+            (u.origin.as_str(), u.path.as_str()),
+            ("https://example.com", "/auth")
+        );
         let u = parse_url("https://example.com:443/api/auth").unwrap();
         assert_eq!(u.origin, "https://example.com");
         assert!(parse_url("ftp://x").is_err());

@@ -57,8 +57,8 @@ mod redirect;
 mod time_fmt;
 
 pub use callbacks::{
-    CallbackError, Callbacks, DefaultCallbacks, Events, JwtArgs, JwtTrigger, NoEvents,
-    SessionArgs, SessionEvent, SignInArgs, SignInDecision, SignInEvent, SignOutEvent,
+    CallbackError, Callbacks, DefaultCallbacks, Events, JwtArgs, JwtTrigger, NoEvents, SessionArgs,
+    SessionEvent, SignInArgs, SignInDecision, SignInEvent, SignOutEvent,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{AuthBuilder, ConfigError, Pages, SessionStrategy, WireFormat};
@@ -67,8 +67,8 @@ pub use credentials::{AuthorizeError, CredentialField, Credentials, CredentialsP
 pub use email::{ClientIp, EmailProvider};
 pub use engine::{Auth, SessionError, SessionResult};
 pub use jwt::{Claims, Decoded, JwtCodec, JwtError, JwtFormat};
-pub use pages::{ColorScheme, Theme};
 pub use oauth::{Check, OAuthKind, OAuthProvider, ProviderStyle, TokenAuthMethod};
+pub use pages::{ColorScheme, Theme};
 pub use providers::Provider;
 pub use providers::presets;
 pub use random::{OsRandom, RandomSource};

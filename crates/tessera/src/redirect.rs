@@ -59,11 +59,20 @@ mod tests {
     #[test]
     fn default_redirect_cases() {
         assert_eq!(default_redirect("/a", BASE), "http://localhost:3000/a");
-        assert_eq!(default_redirect("/\\evil.example", BASE), "http://localhost:3000/\\evil.example");
-        assert_eq!(default_redirect("http://localhost:3000", BASE), "http://localhost:3000");
+        assert_eq!(
+            default_redirect("/\\evil.example", BASE),
+            "http://localhost:3000/\\evil.example"
+        );
+        assert_eq!(
+            default_redirect("http://localhost:3000", BASE),
+            "http://localhost:3000"
+        );
         assert_eq!(default_redirect("http://localhost:3001/", BASE), BASE);
         assert_eq!(default_redirect("https://localhost:3000/", BASE), BASE);
-        assert_eq!(default_redirect("http://localhost:3000@evil.example/", BASE), BASE);
+        assert_eq!(
+            default_redirect("http://localhost:3000@evil.example/", BASE),
+            BASE
+        );
         assert_eq!(default_redirect("javascript:alert(1)", BASE), BASE);
         assert_eq!(default_redirect("foo", BASE), BASE);
         assert_eq!(default_redirect("", BASE), BASE);
@@ -71,7 +80,12 @@ mod tests {
 
     #[test]
     fn callback_url_validation() {
-        for ok in ["/", "/a?b=c", "http://x.example/", "https://localhost:3000/a"] {
+        for ok in [
+            "/",
+            "/a?b=c",
+            "http://x.example/",
+            "https://localhost:3000/a",
+        ] {
             assert!(is_valid_callback_url(ok), "{ok}");
         }
         for bad in [

@@ -54,7 +54,13 @@ impl Server {
     }
 }
 
-pub async fn add_user(config: &Path, env: &[(&str, &str)], email: &str, name: &str, password: &str) {
+pub async fn add_user(
+    config: &Path,
+    env: &[(&str, &str)],
+    email: &str,
+    name: &str,
+    password: &str,
+) {
     let out = Command::new(BIN)
         .arg("--config")
         .arg(config)
@@ -64,7 +70,11 @@ pub async fn add_user(config: &Path, env: &[(&str, &str)], email: &str, name: &s
         .output()
         .await
         .expect("run user add");
-    assert!(out.status.success(), "user add failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "user add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 pub async fn start(config: &Path, env: &[(&str, &str)], port: u16) -> Server {
@@ -86,7 +96,10 @@ pub async fn start(config: &Path, env: &[(&str, &str)], port: u16) -> Server {
     crypto();
     let client = reqwest::Client::new();
     for _ in 0..200 {
-        if let Ok(r) = client.get(format!("{}/healthz", server.base())).send().await
+        if let Ok(r) = client
+            .get(format!("{}/healthz", server.base()))
+            .send()
+            .await
             && r.status().is_success()
         {
             return server;
@@ -133,11 +146,18 @@ impl Browser {
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub fn get_cookie(&self, name: &str) -> Option<&str> {
-        self.cookies.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     async fn finish(&mut self, resp: reqwest::Response) -> Reply {
@@ -158,7 +178,11 @@ impl Browser {
             }
         }
         let body = resp.text().await.unwrap_or_default();
-        Reply { status, set_cookies, body }
+        Reply {
+            status,
+            set_cookies,
+            body,
+        }
     }
 
     pub async fn get(&mut self, url: &str) -> Reply {
@@ -201,7 +225,13 @@ impl Browser {
         let token = self.csrf(base).await;
         self.post_form(
             &format!("{base}/api/auth/callback/credentials"),
-            &[("email", email), ("password", password), ("csrfToken", &token), ("callbackUrl", base), ("json", "true")],
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrfToken", &token),
+                ("callbackUrl", base),
+                ("json", "true"),
+            ],
         )
         .await
     }
@@ -210,7 +240,9 @@ impl Browser {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -232,14 +264,18 @@ impl Proxy {
         let (up2, cut2) = (up.clone(), cut.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else { return };
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
                 if !up2.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
                 let mut stop = cut2.subscribe();
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else { return };
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
                         _ = stop.recv() => {}

@@ -303,7 +303,10 @@ impl SessionStore {
         let in_request_order: Vec<(&str, &str)> = cookies.with_prefix(&def.name).collect();
         // Deletions go out in request order (JS object key order), the value is reassembled
         // in chunk order.
-        let present = in_request_order.iter().map(|(n, _)| (*n).to_owned()).collect();
+        let present = in_request_order
+            .iter()
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
         let mut chunks = in_request_order;
         sort_chunks(&mut chunks);
         let value = chunks.iter().map(|(_, v)| *v).collect::<String>();
@@ -424,7 +427,10 @@ mod tests {
         );
         let secure = CookieNames::defaults("next-auth", true);
         assert_eq!(secure.csrf_token.name, "__Host-next-auth.csrf-token");
-        assert_eq!(secure.session_token.name, "__Secure-next-auth.session-token");
+        assert_eq!(
+            secure.session_token.name,
+            "__Secure-next-auth.session-token"
+        );
         assert_eq!(
             SetCookie::new(&secure.csrf_token, "a").to_header(),
             "__Host-next-auth.csrf-token=a; Path=/; HttpOnly; Secure; SameSite=Lax"
@@ -443,9 +449,7 @@ mod tests {
 
     #[test]
     fn parses_like_npm_cookie() {
-        let c = RequestCookies::parse(
-            ["a=1; b=%7C; a=2; c=\"q\"; d=%E0%A4%A; =x; e"].into_iter(),
-        );
+        let c = RequestCookies::parse(["a=1; b=%7C; a=2; c=\"q\"; d=%E0%A4%A; =x; e"].into_iter());
         assert_eq!(c.get("a"), Some("1"));
         assert_eq!(c.get("b"), Some("|"));
         assert_eq!(c.get("c"), Some("q"));
@@ -465,7 +469,10 @@ mod tests {
         assert_eq!(store.value(), "old");
         let at = datetime!(2026-12-27 14:15:04 UTC);
         let out = store.chunk(&token, at);
-        let names_out: Vec<_> = out.iter().map(|c| (c.name.as_str(), c.value.len())).collect();
+        let names_out: Vec<_> = out
+            .iter()
+            .map(|c| (c.name.as_str(), c.value.len()))
+            .collect();
         assert_eq!(
             names_out,
             vec![

@@ -40,7 +40,10 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Passwords must not reach logs: list field names only.
         f.debug_struct("Credentials")
-            .field("fields", &self.params.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field(
+                "fields",
+                &self.params.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }

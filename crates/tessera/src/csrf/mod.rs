@@ -55,8 +55,8 @@ pub(crate) fn check(
         });
         if let Some(index) = matched {
             // CSRF: the form must echo the cookie's token; constant-time so it cannot be probed.
-            let verified = is_post
-                && body_token.is_some_and(|b| b.as_bytes().ct_eq(token.as_bytes()).into());
+            let verified =
+                is_post && body_token.is_some_and(|b| b.as_bytes().ct_eq(token.as_bytes()).into());
             let new_cookie = (index > 0).then(|| format!("{token}|{}", hash(token, current)));
             return Csrf {
                 token: token.to_owned(),
@@ -119,7 +119,13 @@ mod tests {
             let cookie = case["cookieValue"].as_str();
             let is_post = case["isPost"].as_bool().unwrap_or(false);
             let body = case["bodyCsrfToken"].as_str();
-            let got = check(cookie, std::slice::from_ref(&secret), is_post, body, &OsRandom);
+            let got = check(
+                cookie,
+                std::slice::from_ref(&secret),
+                is_post,
+                body,
+                &OsRandom,
+            );
             let exp = &case["expected"];
             assert_eq!(
                 got.verified,
@@ -133,7 +139,10 @@ mod tests {
             if let Some(issues) = exp["issuesNewCookie"].as_bool() {
                 assert_eq!(got.new_cookie.is_some(), issues, "{name}");
             }
-            if let Some(tok) = exp["returnedToken"].as_str().filter(|t| !t.starts_with('<')) {
+            if let Some(tok) = exp["returnedToken"]
+                .as_str()
+                .filter(|t| !t.starts_with('<'))
+            {
                 assert_eq!(got.token, tok, "{name}");
             }
             if let Some(c) = &got.new_cookie {

@@ -6,7 +6,9 @@ use serde_json::{Map, Value, json};
 use tessera_core::{Account, AccountType, AdapterSession, ErrorKind, User};
 use time::Duration;
 
-use crate::callbacks::{JwtArgs, JwtTrigger, SignInArgs, SignInDecision, SignInEvent, SignOutEvent};
+use crate::callbacks::{
+    JwtArgs, JwtTrigger, SignInArgs, SignInDecision, SignInEvent, SignOutEvent,
+};
 use crate::config::{SessionStrategy, WireFormat};
 use crate::cookies::{SessionStore, SetCookie, encode_uri_component};
 use crate::credentials::{Credentials, CredentialsProvider};
@@ -87,7 +89,8 @@ fn is_known(method: &Method, action: &str, v5: bool) -> bool {
             "csrf" | "session" | "signin" | "signout" | "error" | "verify-request" | "callback"
         ),
         Method::POST => {
-            matches!(action, "signin" | "signout" | "session" | "callback") || (!v5 && action == "_log")
+            matches!(action, "signin" | "signout" | "session" | "callback")
+                || (!v5 && action == "_log")
         }
         _ => false,
     }
@@ -231,7 +234,11 @@ fn html(status: StatusCode, body: String) -> Outcome {
 fn with_query(page: &str, pairs: &[(&str, &str)]) -> String {
     let mut url = page.to_owned();
     for (i, (k, v)) in pairs.iter().enumerate() {
-        let sep = if i == 0 && !page.contains('?') { '?' } else { '&' };
+        let sep = if i == 0 && !page.contains('?') {
+            '?'
+        } else {
+            '&'
+        };
         url.push(sep);
         url.push_str(k);
         url.push('=');
@@ -340,13 +347,21 @@ async fn signout_post(ctx: &Ctx<'_>, inc: &Incoming) -> Outcome {
     if !ctx.csrf.verified {
         return csrf_failure(ctx, "signout");
     }
-    let store = SessionStore::new(&ctx.keys.names.session_token, ctx.inner.chunk_size, &inc.cookies);
+    let store = SessionStore::new(
+        &ctx.keys.names.session_token,
+        ctx.inner.chunk_size,
+        &inc.cookies,
+    );
     if store.value().is_empty() {
         return Outcome::redirect(ctx.callback_url.clone());
     }
     match ctx.inner.strategy {
         SessionStrategy::Jwt => {
-            if let Ok(d) = ctx.keys.session.decode(store.value(), ctx.now.unix_timestamp()) {
+            if let Ok(d) = ctx
+                .keys
+                .session
+                .decode(store.value(), ctx.now.unix_timestamp())
+            {
                 ctx.inner
                     .events
                     .sign_out(&SignOutEvent {
@@ -441,10 +456,16 @@ async fn credentials_callback(ctx: &Ctx<'_>, inc: &Incoming, p: &CredentialsProv
             .with_status(StatusCode::UNAUTHORIZED);
         }
         Err(e) => {
-            return Outcome::redirect(ctx.error_url(e.code())).with_status(StatusCode::UNAUTHORIZED);
+            return Outcome::redirect(ctx.error_url(e.code()))
+                .with_status(StatusCode::UNAUTHORIZED);
         }
     };
-    let account = Account::new(user.id.clone(), AccountType::Credentials, p.id.clone(), user.id.clone());
+    let account = Account::new(
+        user.id.clone(),
+        AccountType::Credentials,
+        p.id.clone(),
+        user.id.clone(),
+    );
     match inner
         .callbacks
         .sign_in(SignInArgs {
@@ -464,9 +485,15 @@ async fn credentials_callback(ctx: &Ctx<'_>, inc: &Incoming, p: &CredentialsProv
         Ok(SignInDecision::Redirect(url)) => return Outcome::redirect(url),
         Err(e) => return Outcome::redirect(ctx.error_url(e.code())),
     }
-    let store = SessionStore::new(&ctx.keys.names.session_token, inner.chunk_size, &inc.cookies);
+    let store = SessionStore::new(
+        &ctx.keys.names.session_token,
+        inner.chunk_size,
+        &inc.cookies,
+    );
     let expires = ctx.now + Duration::seconds(inner.max_age);
-    let cookies = if inner.strategy == SessionStrategy::Database && inner.credentials_database_sessions {
+    let cookies = if inner.strategy == SessionStrategy::Database
+        && inner.credentials_database_sessions
+    {
         let Some(adapter) = &inner.adapter else {
             return Outcome::redirect(ctx.error_url(ErrorKind::Configuration.code()));
         };

@@ -1,9 +1,9 @@
 //! The engine: next-auth's `/api/auth/*` actions over `http::Request` / `http::Response`.
 
 mod actions;
-pub(crate) mod signin_flow;
 mod request;
 mod session;
+pub(crate) mod signin_flow;
 
 use std::sync::Arc;
 
@@ -41,7 +41,15 @@ pub struct Auth {
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auth")
-            .field("providers", &self.inner.providers.iter().map(Provider::id).collect::<Vec<_>>())
+            .field(
+                "providers",
+                &self
+                    .inner
+                    .providers
+                    .iter()
+                    .map(Provider::id)
+                    .collect::<Vec<_>>(),
+            )
             .field("strategy", &self.inner.strategy)
             .finish_non_exhaustive()
     }
@@ -117,7 +125,9 @@ impl Auth {
         for p in &b.providers {
             let id = p.id();
             if id.is_empty()
-                || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
                 return Err(ConfigError::InvalidProviderId(id.to_owned()));
             }
@@ -288,7 +298,10 @@ impl Auth {
             method: parts.method,
             route,
             body,
-            client_ip: parts.extensions.get::<crate::email::ClientIp>().map(|c| c.0),
+            client_ip: parts
+                .extensions
+                .get::<crate::email::ClientIp>()
+                .map(|c| c.0),
             headers: parts.headers,
         };
         actions::dispatch(inner, incoming).await
@@ -399,10 +412,7 @@ impl Inner {
             return Some((u.origin.clone(), u.path.clone()));
         }
         if !self.trust_host {
-            return Some((
-                "http://localhost:3000".to_owned(),
-                self.base_path.clone(),
-            ));
+            return Some(("http://localhost:3000".to_owned(), self.base_path.clone()));
         }
         let header = |name: &str| {
             headers
@@ -454,7 +464,12 @@ impl Inner {
     }
 
     /// Turns an outcome into HTTP, as next-auth's Next.js glue does (§2.3).
-    pub(crate) fn respond(&self, o: Outcome, wants_json: bool, return_redirect: bool) -> Response<Bytes> {
+    pub(crate) fn respond(
+        &self,
+        o: Outcome,
+        wants_json: bool,
+        return_redirect: bool,
+    ) -> Response<Bytes> {
         let mut builder = Response::builder();
         let headers = builder.headers_mut();
         if let Some(h) = headers {
@@ -466,7 +481,14 @@ impl Inner {
         }
         // next-auth's header order: Set-Cookie, Content-Type, then the action's own headers.
         let extra = o.headers;
-        let mut response = self.respond_body(builder, o.status, o.redirect, o.body, wants_json, return_redirect);
+        let mut response = self.respond_body(
+            builder,
+            o.status,
+            o.redirect,
+            o.body,
+            wants_json,
+            return_redirect,
+        );
         for (k, v) in extra {
             response.headers_mut().append(k, v);
         }
@@ -485,7 +507,11 @@ impl Inner {
         let status = status.unwrap_or(StatusCode::OK);
         if let Some(url) = redirect {
             // Header injection: a URL with control characters never reaches Location.
-            let url = if is_safe_location(&url) { url } else { "/".to_owned() };
+            let url = if is_safe_location(&url) {
+                url
+            } else {
+                "/".to_owned()
+            };
             if return_redirect {
                 let loc = HeaderValue::from_str(&url).ok();
                 let mut resp = json_response(builder, StatusCode::OK, &json!({ "url": url }));
@@ -525,7 +551,11 @@ impl Inner {
     }
 }
 
-fn json_response(builder: http::response::Builder, status: StatusCode, v: &Value) -> Response<Bytes> {
+fn json_response(
+    builder: http::response::Builder,
+    status: StatusCode,
+    v: &Value,
+) -> Response<Bytes> {
     let body = serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec());
     builder
         .status(status)
@@ -576,7 +606,9 @@ impl<'a> Ctx<'a> {
         }
         let cookie_value = inc.cookies.get(&names.callback_url.name);
         // Open redirect / header injection: invalid callbackUrl values are ignored (§14a).
-        let param = inc.callback_url_param().filter(|v| is_valid_callback_url(v));
+        let param = inc
+            .callback_url_param()
+            .filter(|v| is_valid_callback_url(v));
         let cookie = cookie_value.filter(|v| is_valid_callback_url(v));
         let mut callback_url = origin.clone();
         if let Some(url) = param.or(cookie) {

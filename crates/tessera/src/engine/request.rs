@@ -160,7 +160,10 @@ mod tests {
     #[test]
     fn routes() {
         let r = route("/api/auth/signin/github", "/api/auth").unwrap();
-        assert_eq!((r.action.as_str(), r.provider_id.as_deref()), ("signin", Some("github")));
+        assert_eq!(
+            (r.action.as_str(), r.provider_id.as_deref()),
+            ("signin", Some("github"))
+        );
         let r = route("/session", "/api/auth").unwrap();
         assert_eq!(r.action, "session");
         assert!(route("/api/auth/%FF", "/api/auth").is_err());
@@ -171,11 +174,20 @@ mod tests {
     fn bodies() {
         let mut h = HeaderMap::new();
         h.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
-        let b = Body::parse(&h, &Bytes::from_static(br#"{"csrfToken":"x","json":true,"data":{"a":1}}"#)).unwrap();
+        let b = Body::parse(
+            &h,
+            &Bytes::from_static(br#"{"csrfToken":"x","json":true,"data":{"a":1}}"#),
+        )
+        .unwrap();
         assert_eq!(b.params.get("csrfToken"), Some("x"));
         assert_eq!(b.params.get("json"), None);
         assert!(Body::parse(&h, &Bytes::from_static(b"{")).is_err());
-        h.insert(header::CONTENT_TYPE, "application/x-www-form-urlencoded;charset=UTF-8".parse().unwrap());
+        h.insert(
+            header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded;charset=UTF-8"
+                .parse()
+                .unwrap(),
+        );
         let b = Body::parse(&h, &Bytes::from_static(b"a=1&a=2&b=x+y%21")).unwrap();
         assert_eq!(b.params.get("a"), Some("1"));
         assert_eq!(b.params.get("b"), Some("x y!"));

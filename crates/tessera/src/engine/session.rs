@@ -123,7 +123,10 @@ pub(crate) async fn compute(
             {
                 Ok(b) => b,
                 Err(e) => {
-                    tracing::debug!(code = e.code(), "JWT_SESSION_ERROR: session callback failed");
+                    tracing::debug!(
+                        code = e.code(),
+                        "JWT_SESSION_ERROR: session callback failed"
+                    );
                     return Ok(signed_out());
                 }
             };
@@ -188,9 +191,18 @@ pub(crate) async fn compute(
                     .map_err(SessionError::Unavailable)?;
             }
             let mut u = Map::new();
-            u.insert("name".to_owned(), user.name.clone().map_or(Value::Null, Value::String));
-            u.insert("email".to_owned(), user.email.clone().map_or(Value::Null, Value::String));
-            u.insert("image".to_owned(), user.image.clone().map_or(Value::Null, Value::String));
+            u.insert(
+                "name".to_owned(),
+                user.name.clone().map_or(Value::Null, Value::String),
+            );
+            u.insert(
+                "email".to_owned(),
+                user.email.clone().map_or(Value::Null, Value::String),
+            );
+            u.insert(
+                "image".to_owned(),
+                user.image.clone().map_or(Value::Null, Value::String),
+            );
             let mut s = Map::new();
             s.insert("user".to_owned(), Value::Object(u));
             s.insert("expires".to_owned(), Value::String(iso(session.expires)));

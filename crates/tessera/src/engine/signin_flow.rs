@@ -76,7 +76,9 @@ pub(crate) async fn complete(
         allow_dangerous_email_account_linking,
         cookies: mut out_cookies,
     } = input;
-    let fail = |code: &str, cookies: Vec<SetCookie>| Outcome::redirect(ctx.error_url(code)).with_cookies(cookies);
+    let fail = |code: &str, cookies: Vec<SetCookie>| {
+        Outcome::redirect(ctx.error_url(code)).with_cookies(cookies)
+    };
 
     // The user shown to the sign_in callback: the linked user when the account is known.
     let mut user_for_callback = profile.clone();
@@ -117,8 +119,22 @@ pub(crate) async fn complete(
         Err(e) => return fail(e.code(), out_cookies),
     }
 
-    let store = SessionStore::new(&ctx.keys.names.session_token, inner.chunk_size, &inc.cookies);
-    let handled = match handle(ctx, kind, &store, profile, &mut account, raw_profile, allow_dangerous_email_account_linking).await {
+    let store = SessionStore::new(
+        &ctx.keys.names.session_token,
+        inner.chunk_size,
+        &inc.cookies,
+    );
+    let handled = match handle(
+        ctx,
+        kind,
+        &store,
+        profile,
+        &mut account,
+        raw_profile,
+        allow_dangerous_email_account_linking,
+    )
+    .await
+    {
         Ok(h) => h,
         Err(FlowError::NotLinked) => {
             return fail(ErrorKind::OAuthAccountNotLinked.code(), out_cookies);
@@ -223,7 +239,9 @@ async fn create_session(ctx: &Ctx<'_>, user_id: &str) -> Result<Option<AdapterSe
     let Some(adapter) = &ctx.inner.adapter else {
         return Ok(None);
     };
-    Ok(Some(adapter.create_session(new_session(ctx, user_id)).await?))
+    Ok(Some(
+        adapter.create_session(new_session(ctx, user_id)).await?,
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -252,7 +270,10 @@ async fn handle(
     let mut current_session: Option<AdapterSession> = None;
     if !store.value().is_empty() {
         if use_jwt {
-            if let Ok(d) = ctx.keys.session.decode(store.value(), ctx.now.unix_timestamp())
+            if let Ok(d) = ctx
+                .keys
+                .session
+                .decode(store.value(), ctx.now.unix_timestamp())
                 && let Some(sub) = d.claims.get("sub").and_then(Value::as_str)
             {
                 current = adapter.get_user(sub).await?;
@@ -275,16 +296,23 @@ async fn handle(
                         adapter.delete_session(store.value()).await?;
                     }
                     let updated = adapter
-                        .update_user(UserUpdate::new(existing.id.clone()).with_email_verified(Some(ctx.now)))
+                        .update_user(
+                            UserUpdate::new(existing.id.clone()).with_email_verified(Some(ctx.now)),
+                        )
                         .await?;
                     inner.events.update_user(&updated).await;
                     updated
                 }
                 None => {
-                    let mut new = NewUser::new().with_email(email).with_email_verified(ctx.now);
+                    let mut new = NewUser::new()
+                        .with_email(email)
+                        .with_email_verified(ctx.now);
                     new.name.clone_from(&profile.name);
                     new.image.clone_from(&profile.image);
-                    let created = adapter.create_user(new).await.map_err(FlowError::CreateUser)?;
+                    let created = adapter
+                        .create_user(new)
+                        .await
+                        .map_err(FlowError::CreateUser)?;
                     inner.events.create_user(&created).await;
                     account.user_id = created.id.clone();
                     let session = create_session(ctx, &created.id).await?;
@@ -378,6 +406,10 @@ async fn handle(
 }
 
 /// An OAuth account record from a provider id and token response fields.
-pub(crate) fn oauth_account(provider: &str, provider_account_id: &str, kind: AccountType) -> Account {
+pub(crate) fn oauth_account(
+    provider: &str,
+    provider_account_id: &str,
+    kind: AccountType,
+) -> Account {
     Account::new(String::new(), kind, provider, provider_account_id)
 }

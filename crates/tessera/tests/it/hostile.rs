@@ -113,14 +113,31 @@ proptest! {
 #[tokio::test]
 async fn oversized_body_is_413() {
     let (auth, _) = engine();
-    let r = send(&auth, Method::POST, "/api/auth/callback/credentials", None, Some(("application/x-www-form-urlencoded", "a=".to_owned() + &"b".repeat(70_000)))).await;
+    let r = send(
+        &auth,
+        Method::POST,
+        "/api/auth/callback/credentials",
+        None,
+        Some((
+            "application/x-www-form-urlencoded",
+            "a=".to_owned() + &"b".repeat(70_000),
+        )),
+    )
+    .await;
     assert_eq!(r.status, 413);
 }
 
 #[tokio::test]
 async fn invalid_json_and_paths_are_400() {
     let (auth, _) = engine();
-    let r = send(&auth, Method::POST, "/api/auth/session", None, Some(("application/json", "{".to_owned()))).await;
+    let r = send(
+        &auth,
+        Method::POST,
+        "/api/auth/session",
+        None,
+        Some(("application/json", "{".to_owned())),
+    )
+    .await;
     assert_eq!(r.status, 400);
     let r = send(&auth, Method::GET, "/api/auth/%FF%FE", None, None).await;
     assert_eq!(r.status, 400);
@@ -130,7 +147,13 @@ async fn invalid_json_and_paths_are_400() {
 async fn secrets_never_reach_responses() {
     let (auth, _) = engine();
     let mut jar = Jar::default();
-    for path in ["/api/auth/csrf", "/api/auth/signin", "/api/auth/error?error=Configuration", "/api/auth/session", "/api/auth/providers"] {
+    for path in [
+        "/api/auth/csrf",
+        "/api/auth/signin",
+        "/api/auth/error?error=Configuration",
+        "/api/auth/session",
+        "/api/auth/providers",
+    ] {
         let r = get(&auth, path, &mut jar).await;
         prop_assert_no_secret(&r);
     }

@@ -28,7 +28,10 @@ async fn providers_lists_absolute_urls_without_init_cookies() {
     let (auth, _) = engine();
     let r = send(&auth, Method::GET, "/api/auth/providers", None, None).await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("content-type"), Some("application/json; charset=utf-8"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
     assert!(r.set_cookies().is_empty());
     assert_eq!(
         r.json(),
@@ -70,7 +73,10 @@ async fn csrf_first_visit_then_reuse() {
 async fn forged_csrf_cookie_is_replaced() {
     let (auth, _) = engine();
     let mut jar = Jar::default();
-    jar.set("next-auth.csrf-token", &format!("{}%7C{}", "a".repeat(64), "b".repeat(64)));
+    jar.set(
+        "next-auth.csrf-token",
+        &format!("{}%7C{}", "a".repeat(64), "b".repeat(64)),
+    );
     let r = get(&auth, "/api/auth/csrf", &mut jar).await;
     let token = r.json()["csrfToken"].as_str().unwrap().to_owned();
     assert_ne!(token, "a".repeat(64));
@@ -98,10 +104,14 @@ async fn credentials_sign_in_session_update_sign_out() {
     assert_eq!(r.json(), json!({"url": "http://localhost:3000/dashboard"}));
     let session_cookie = r.cookie("next-auth.session-token").expect("session cookie");
     assert!(
-        session_cookie.ends_with("; Path=/; Expires=Sun, 27 Dec 2026 12:00:00 GMT; HttpOnly; SameSite=Lax"),
+        session_cookie
+            .ends_with("; Path=/; Expires=Sun, 27 Dec 2026 12:00:00 GMT; HttpOnly; SameSite=Lax"),
         "{session_cookie}"
     );
-    assert!(session_cookie.starts_with("next-auth.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0.."));
+    assert!(
+        session_cookie
+            .starts_with("next-auth.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..")
+    );
     // The callback-url cookie changed to the posted value, sent before the session cookie.
     let all = r.set_cookies();
     assert!(all[0].starts_with("next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000%2Fdashboard"));
@@ -114,21 +124,39 @@ async fn credentials_sign_in_session_update_sign_out() {
                "expires": "2026-12-27T12:01:00.000Z"})
     );
     assert_no_cache(&r);
-    assert!(r.cookie("next-auth.session-token").is_some(), "rolling cookie");
+    assert!(
+        r.cookie("next-auth.session-token").is_some(),
+        "rolling cookie"
+    );
 
     // Claims are next-auth's default token.
     let token = auth.get_token(&headers_of(&jar)).expect("token");
     assert_eq!(token["sub"], "1");
     assert_eq!(token["name"], "Alice");
-    assert_eq!(token["exp"].as_i64().unwrap() - token["iat"].as_i64().unwrap(), 2_592_000);
+    assert_eq!(
+        token["exp"].as_i64().unwrap() - token["iat"].as_i64().unwrap(),
+        2_592_000
+    );
     assert!(token["jti"].as_str().unwrap().len() == 36);
 
     // update() without csrf: 400 {}
-    let r = post_json(&auth, "/api/auth/session", &mut jar, json!({"data": {"name": "x"}})).await;
+    let r = post_json(
+        &auth,
+        "/api/auth/session",
+        &mut jar,
+        json!({"data": {"name": "x"}}),
+    )
+    .await;
     assert_eq!((r.status, r.json()), (400, json!({})));
     // update() with csrf: default callbacks ignore the data, the cookie is re-issued, no no-cache headers.
     let t = csrf(&auth, &mut jar).await;
-    let r = post_json(&auth, "/api/auth/session", &mut jar, json!({"csrfToken": t, "data": {"name": "x"}})).await;
+    let r = post_json(
+        &auth,
+        "/api/auth/session",
+        &mut jar,
+        json!({"csrfToken": t, "data": {"name": "x"}}),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["user"]["name"], "Alice");
     assert!(r.header("cache-control").is_none());
@@ -139,7 +167,11 @@ async fn credentials_sign_in_session_update_sign_out() {
         &auth,
         "/api/auth/signout",
         &mut jar,
-        &[("csrfToken", &t), ("callbackUrl", "http://localhost:3000/bye"), ("json", "true")],
+        &[
+            ("csrfToken", &t),
+            ("callbackUrl", "http://localhost:3000/bye"),
+            ("json", "true"),
+        ],
     )
     .await;
     assert_eq!(r.json(), json!({"url": "http://localhost:3000/bye"}));
@@ -173,7 +205,13 @@ async fn credentials_failures() {
     assert!(r.cookie("next-auth.session-token").is_none());
     // Plain HTML form: 302 whatever the status.
     let t = csrf(&auth, &mut jar).await;
-    let r = post_form(&auth, "/api/auth/callback/credentials", &mut jar, &[("username", "a"), ("password", "b"), ("csrfToken", &t)]).await;
+    let r = post_form(
+        &auth,
+        "/api/auth/callback/credentials",
+        &mut jar,
+        &[("username", "a"), ("password", "b"), ("csrfToken", &t)],
+    )
+    .await;
     assert_eq!(r.status, 302);
     assert_eq!(
         r.header("location"),
@@ -181,11 +219,44 @@ async fn credentials_failures() {
     );
     assert!(r.body.is_empty());
     // No csrf token: 200 {url: signin?csrf=true}
-    let r = post_form(&auth, "/api/auth/callback/credentials", &mut jar, &[("username", "alice"), ("password", "correct"), ("json", "true")]).await;
-    assert_eq!((r.status, r.json()), (200, json!({"url": "http://localhost:3000/api/auth/signin?csrf=true"})));
+    let r = post_form(
+        &auth,
+        "/api/auth/callback/credentials",
+        &mut jar,
+        &[
+            ("username", "alice"),
+            ("password", "correct"),
+            ("json", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            200,
+            json!({"url": "http://localhost:3000/api/auth/signin?csrf=true"})
+        )
+    );
     // authorize throws: error=<message>, 401.
-    let r = post_form(&auth, "/api/auth/callback/credentials", &mut jar, &[("username", "throw"), ("password", "correct"), ("csrfToken", &t), ("json", "true")]).await;
-    assert_eq!((r.status, r.json()), (401, json!({"url": "http://localhost:3000/api/auth/error?error=Custom%20Error"})));
+    let r = post_form(
+        &auth,
+        "/api/auth/callback/credentials",
+        &mut jar,
+        &[
+            ("username", "throw"),
+            ("password", "correct"),
+            ("csrfToken", &t),
+            ("json", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            401,
+            json!({"url": "http://localhost:3000/api/auth/error?error=Custom%20Error"})
+        )
+    );
     // GET on the credentials callback is not supported, and is not a 500.
     let r = get(&auth, "/api/auth/callback/credentials", &mut jar).await;
     assert_eq!(r.status, 400);
@@ -214,11 +285,21 @@ async fn chunked_session_cookie() {
     let mut mixed = jar.clone();
     mixed.remove("next-auth.session-token.0");
     mixed.remove("next-auth.session-token.1");
-    mixed.set("next-auth.session-token.0", small.get("next-auth.session-token").unwrap());
+    mixed.set(
+        "next-auth.session-token.0",
+        small.get("next-auth.session-token").unwrap(),
+    );
     let r = get(&auth, "/api/auth/session", &mut mixed).await;
     assert_eq!(r.json()["user"]["name"], "Alice");
-    let names: Vec<_> = r.set_cookies().iter().map(|c| c.split('=').next().unwrap().to_owned()).collect();
-    assert_eq!(names, vec!["next-auth.session-token.0", "next-auth.session-token"]);
+    let names: Vec<_> = r
+        .set_cookies()
+        .iter()
+        .map(|c| c.split('=').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["next-auth.session-token.0", "next-auth.session-token"]
+    );
     assert!(r.set_cookies()[0].contains("Max-Age=0"));
 }
 
@@ -235,11 +316,17 @@ async fn tampered_and_expired_sessions_are_cleared() {
     j2.set("next-auth.session-token", &bad);
     let r = get(&auth, "/api/auth/session", &mut j2).await;
     assert_eq!(r.json(), json!({}));
-    assert_eq!(r.set_cookies(), vec!["next-auth.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"]);
+    assert_eq!(
+        r.set_cookies(),
+        vec!["next-auth.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"]
+    );
     // 15 s clock tolerance: 10 s past exp is fine, 16 s is not.
     let mut j3 = jar.clone();
     clock.advance(time::Duration::seconds(2_592_000 + 10));
-    assert_eq!(get(&auth, "/api/auth/session", &mut j3).await.json()["user"]["name"], "Alice");
+    assert_eq!(
+        get(&auth, "/api/auth/session", &mut j3).await.json()["user"]["name"],
+        "Alice"
+    );
     let mut j4 = jar.clone();
     clock.advance(time::Duration::seconds(6));
     let r = get(&auth, "/api/auth/session", &mut j4).await;
@@ -255,31 +342,67 @@ async fn callback_url_rules() {
     assert_eq!(r.status, 200);
     assert_eq!(
         r.set_cookies(),
-        vec!["next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000%2Fdashboard; Path=/; HttpOnly; SameSite=Lax"]
+        vec![
+            "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000%2Fdashboard; Path=/; HttpOnly; SameSite=Lax"
+        ]
     );
     assert_eq!(r.header("content-type"), Some("text/html"));
     // Another origin is replaced by the origin.
-    let r = get(&auth, "/api/auth/csrf?callbackUrl=https%3A%2F%2Fevil.example%2Fx", &mut jar).await;
-    assert_eq!(r.cookie("next-auth.callback-url"), Some("next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000; Path=/; HttpOnly; SameSite=Lax"));
+    let r = get(
+        &auth,
+        "/api/auth/csrf?callbackUrl=https%3A%2F%2Fevil.example%2Fx",
+        &mut jar,
+    )
+    .await;
+    assert_eq!(
+        r.cookie("next-auth.callback-url"),
+        Some(
+            "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000; Path=/; HttpOnly; SameSite=Lax"
+        )
+    );
     // //evil stays on our origin.
-    let r = get(&auth, "/api/auth/csrf?callbackUrl=%2F%2Fevil.example%2Fx", &mut jar).await;
+    let r = get(
+        &auth,
+        "/api/auth/csrf?callbackUrl=%2F%2Fevil.example%2Fx",
+        &mut jar,
+    )
+    .await;
     assert_eq!(
         r.cookie("next-auth.callback-url").unwrap(),
         "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000%2F%2Fevil.example%2Fx; Path=/; HttpOnly; SameSite=Lax"
     );
     // Invalid values are ignored (no 500; §14a): javascript:, CR/LF, garbage.
-    for bad in ["javascript%3Aalert(1)", "%2Fa%0D%0ASet-Cookie%3A%20x%3D1", "foo", "%5C%5Cevil"] {
-        let r = get(&auth, &format!("/api/auth/session?callbackUrl={bad}"), &mut jar).await;
+    for bad in [
+        "javascript%3Aalert(1)",
+        "%2Fa%0D%0ASet-Cookie%3A%20x%3D1",
+        "foo",
+        "%5C%5Cevil",
+    ] {
+        let r = get(
+            &auth,
+            &format!("/api/auth/session?callbackUrl={bad}"),
+            &mut jar,
+        )
+        .await;
         assert_eq!(r.status, 200, "{bad}");
         assert!(r.cookie("next-auth.callback-url").is_none(), "{bad}");
     }
     // A poisoned callback-url cookie is replaced by the origin.
     jar.set("next-auth.callback-url", "javascript%3Aalert(1)");
     let r = get(&auth, "/api/auth/csrf", &mut jar).await;
-    assert_eq!(r.cookie("next-auth.callback-url"), Some("next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000; Path=/; HttpOnly; SameSite=Lax"));
+    assert_eq!(
+        r.cookie("next-auth.callback-url"),
+        Some(
+            "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000; Path=/; HttpOnly; SameSite=Lax"
+        )
+    );
     jar.set("next-auth.callback-url", "https%3A%2F%2Fevil.example");
     let r = get(&auth, "/api/auth/csrf", &mut jar).await;
-    assert!(r.cookie("next-auth.callback-url").unwrap().starts_with("next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000;"));
+    assert!(
+        r.cookie("next-auth.callback-url")
+            .unwrap()
+            .starts_with("next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000;")
+    );
 }
 
 #[tokio::test]
@@ -302,19 +425,49 @@ async fn pages_and_errors() {
         let r = get(&auth, path, &mut jar).await;
         assert_eq!(r.status, status, "{path}");
         assert_eq!(r.header("content-type"), Some("text/html"), "{path}");
-        assert!(r.text().starts_with("<!DOCTYPE html>") || r.text().starts_with("<!doctype html>"), "{path}");
+        assert!(
+            r.text().starts_with("<!DOCTYPE html>") || r.text().starts_with("<!doctype html>"),
+            "{path}"
+        );
     }
     let r = get(&auth, "/api/auth/signin", &mut jar).await;
-    let t = jar.get("next-auth.csrf-token").unwrap().split("%7C").next().unwrap().to_owned();
+    let t = jar
+        .get("next-auth.csrf-token")
+        .unwrap()
+        .split("%7C")
+        .next()
+        .unwrap()
+        .to_owned();
     assert!(r.text().contains(&t), "csrf token in the form");
     assert!(r.text().contains("/api/auth/callback/credentials"));
-    let r = get(&auth, "/api/auth/error?error=OAuthAccountNotLinked", &mut jar).await;
+    let r = get(
+        &auth,
+        "/api/auth/error?error=OAuthAccountNotLinked",
+        &mut jar,
+    )
+    .await;
     assert_eq!(r.status, 302);
-    assert_eq!(r.header("location"), Some("http://localhost:3000/api/auth/signin?error=OAuthAccountNotLinked"));
-    let r = get(&auth, "/api/auth/error?error=CredentialsSignin&provider=credentials", &mut jar).await;
-    assert_eq!(r.header("location"), Some("http://localhost:3000/api/auth/signin?error=CredentialsSignin"));
+    assert_eq!(
+        r.header("location"),
+        Some("http://localhost:3000/api/auth/signin?error=OAuthAccountNotLinked")
+    );
+    let r = get(
+        &auth,
+        "/api/auth/error?error=CredentialsSignin&provider=credentials",
+        &mut jar,
+    )
+    .await;
+    assert_eq!(
+        r.header("location"),
+        Some("http://localhost:3000/api/auth/signin?error=CredentialsSignin")
+    );
     // Reflected content is escaped.
-    let r = get(&auth, "/api/auth/signin?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E", &mut jar).await;
+    let r = get(
+        &auth,
+        "/api/auth/signin?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        &mut jar,
+    )
+    .await;
     assert!(!r.text().contains("<script>alert"));
 }
 
@@ -322,12 +475,25 @@ async fn pages_and_errors() {
 async fn custom_pages_redirect() {
     let c = clock();
     let auth = builder(&c)
-        .with_pages(Pages::new().with_sign_in("/login").with_error("/oops?x=1").with_sign_out("/bye"))
+        .with_pages(
+            Pages::new()
+                .with_sign_in("/login")
+                .with_error("/oops?x=1")
+                .with_sign_out("/bye"),
+        )
         .build()
         .unwrap();
     let mut jar = Jar::default();
-    let r = get(&auth, "/api/auth/signin?callbackUrl=%2Fa%3Fb%3D1&error=SessionRequired", &mut jar).await;
-    assert_eq!(r.header("location"), Some("/login?callbackUrl=http%3A%2F%2Flocalhost%3A3000%2Fa%3Fb%3D1&error=SessionRequired"));
+    let r = get(
+        &auth,
+        "/api/auth/signin?callbackUrl=%2Fa%3Fb%3D1&error=SessionRequired",
+        &mut jar,
+    )
+    .await;
+    assert_eq!(
+        r.header("location"),
+        Some("/login?callbackUrl=http%3A%2F%2Flocalhost%3A3000%2Fa%3Fb%3D1&error=SessionRequired")
+    );
     let r = get(&auth, "/api/auth/error?error=AccessDenied", &mut jar).await;
     assert_eq!(r.header("location"), Some("/oops?x=1&error=AccessDenied"));
     let r = get(&auth, "/api/auth/signout", &mut jar).await;
@@ -337,13 +503,32 @@ async fn custom_pages_redirect() {
 #[tokio::test]
 async fn unsupported_and_log() {
     let (auth, _) = engine();
-    for (m, path) in [(Method::GET, "/api/auth/nope"), (Method::PUT, "/api/auth/session"), (Method::DELETE, "/api/auth/csrf"), (Method::GET, "/api/auth/_log"), (Method::POST, "/api/auth/providers")] {
+    for (m, path) in [
+        (Method::GET, "/api/auth/nope"),
+        (Method::PUT, "/api/auth/session"),
+        (Method::DELETE, "/api/auth/csrf"),
+        (Method::GET, "/api/auth/_log"),
+        (Method::POST, "/api/auth/providers"),
+    ] {
         let r = send(&auth, m.clone(), path, None, None).await;
         assert_eq!(r.status, 400, "{m} {path}");
-        assert_eq!(r.text(), format!("Error: This action with HTTP {m} is not supported by NextAuth.js"));
+        assert_eq!(
+            r.text(),
+            format!("Error: This action with HTTP {m} is not supported by NextAuth.js")
+        );
         assert!(r.set_cookies().is_empty());
     }
-    let r = send(&auth, Method::POST, "/api/auth/_log", None, Some(("application/x-www-form-urlencoded", "level=error&code=CLIENT_FETCH_ERROR&message=x&client=true".into()))).await;
+    let r = send(
+        &auth,
+        Method::POST,
+        "/api/auth/_log",
+        None,
+        Some((
+            "application/x-www-form-urlencoded",
+            "level=error&code=CLIENT_FETCH_ERROR&message=x&client=true".into(),
+        )),
+    )
+    .await;
     assert_eq!((r.status, r.body.len(), r.set_cookies().len()), (200, 0, 0));
 }
 
@@ -353,18 +538,45 @@ async fn signout_paths() {
     let mut jar = Jar::default();
     // Without csrf.
     csrf(&auth, &mut jar).await;
-    let r = post_form(&auth, "/api/auth/signout", &mut jar, &[("callbackUrl", "http://localhost:3000/"), ("json", "true")]).await;
-    assert_eq!(r.json(), json!({"url": "http://localhost:3000/api/auth/signout?csrf=true"}));
+    let r = post_form(
+        &auth,
+        "/api/auth/signout",
+        &mut jar,
+        &[("callbackUrl", "http://localhost:3000/"), ("json", "true")],
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/signout?csrf=true"})
+    );
     // Without a session: redirect only, no session cookie deletion.
     let t = csrf(&auth, &mut jar).await;
     let r = post_form(&auth, "/api/auth/signout", &mut jar, &[("csrfToken", &t)]).await;
     assert_eq!(r.status, 302);
     assert!(r.cookie("next-auth.session-token").is_none());
     // POST signin with csrf but for credentials: redirect to the sign-in page.
-    let r = post_form(&auth, "/api/auth/signin/credentials", &mut jar, &[("csrfToken", &t), ("json", "true")]).await;
-    assert_eq!(r.json(), json!({"url": "http://localhost:3000/api/auth/signin"}));
-    let r = post_form(&auth, "/api/auth/signin/unknown", &mut jar, &[("csrfToken", &t), ("json", "true")]).await;
-    assert_eq!(r.json(), json!({"url": "http://localhost:3000/api/auth/signin?csrf=true"}));
+    let r = post_form(
+        &auth,
+        "/api/auth/signin/credentials",
+        &mut jar,
+        &[("csrfToken", &t), ("json", "true")],
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/signin"})
+    );
+    let r = post_form(
+        &auth,
+        "/api/auth/signin/unknown",
+        &mut jar,
+        &[("csrfToken", &t), ("json", "true")],
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/signin?csrf=true"})
+    );
 }
 
 #[tokio::test]
@@ -375,10 +587,28 @@ async fn secure_cookie_names() {
     let r = get(&auth, "/api/auth/csrf", &mut jar).await;
     assert!(r.set_cookies()[0].starts_with("__Host-next-auth.csrf-token="));
     assert!(r.set_cookies()[0].ends_with("; Path=/; HttpOnly; Secure; SameSite=Lax"));
-    assert!(r.set_cookies()[1].starts_with("__Secure-next-auth.callback-url=https%3A%2F%2Fexample.com;"));
+    assert!(
+        r.set_cookies()[1]
+            .starts_with("__Secure-next-auth.callback-url=https%3A%2F%2Fexample.com;")
+    );
     let t = r.json()["csrfToken"].as_str().unwrap().to_owned();
-    let r = post_form(&auth, "/api/auth/callback/credentials", &mut jar, &[("username", "alice"), ("password", "correct"), ("csrfToken", &t), ("json", "true")]).await;
-    assert!(r.cookie("__Secure-next-auth.session-token").unwrap().contains("; HttpOnly; Secure; SameSite=Lax"));
+    let r = post_form(
+        &auth,
+        "/api/auth/callback/credentials",
+        &mut jar,
+        &[
+            ("username", "alice"),
+            ("password", "correct"),
+            ("csrfToken", &t),
+            ("json", "true"),
+        ],
+    )
+    .await;
+    assert!(
+        r.cookie("__Secure-next-auth.session-token")
+            .unwrap()
+            .contains("; HttpOnly; Secure; SameSite=Lax")
+    );
 }
 
 struct Custom;
@@ -402,7 +632,10 @@ impl Callbacks for Custom {
         }
         Ok(Some(args.token))
     }
-    async fn session(&self, args: tessera::SessionArgs<'_>) -> Result<serde_json::Value, CallbackError> {
+    async fn session(
+        &self,
+        args: tessera::SessionArgs<'_>,
+    ) -> Result<serde_json::Value, CallbackError> {
         let mut s = args.session;
         if let Some(t) = args.token {
             s["role"] = t["role"].clone();
@@ -420,7 +653,13 @@ async fn callbacks_shape_token_and_session() {
     let r = get(&auth, "/api/auth/session", &mut jar).await;
     assert_eq!(r.json()["role"], "admin");
     let t = csrf(&auth, &mut jar).await;
-    let r = post_json(&auth, "/api/auth/session", &mut jar, json!({"csrfToken": t, "data": {"name": "Alice Renamed"}})).await;
+    let r = post_json(
+        &auth,
+        "/api/auth/session",
+        &mut jar,
+        json!({"csrfToken": t, "data": {"name": "Alice Renamed"}}),
+    )
+    .await;
     // As next-auth with the usual in-place jwt callback: the new name shows at once and stays.
     assert_eq!(r.json()["user"]["name"], "Alice Renamed");
     let r = get(&auth, "/api/auth/session", &mut jar).await;
@@ -433,7 +672,10 @@ async fn secret_rotation_reissues_with_the_new_secret() {
     let old = builder(&c).build().unwrap();
     let mut jar = Jar::default();
     sign_in(&old, &mut jar, "alice", "correct").await;
-    let rotated = builder(&c).with_secrets(["new-secret", SECRET]).build().unwrap();
+    let rotated = builder(&c)
+        .with_secrets(["new-secret", SECRET])
+        .build()
+        .unwrap();
     let r = get(&rotated, "/api/auth/session", &mut jar).await;
     assert_eq!(r.json()["user"]["name"], "Alice");
     // The re-issued cookie is readable with the new secret alone.
@@ -448,16 +690,24 @@ async fn database_sessions_with_credentials_opt_in() {
     let adapter = std::sync::Arc::new(MemoryAdapter::new());
     use tessera_core::Adapter;
     let user = adapter
-        .create_user(tessera_core::NewUser::new().with_email("db@example.com").with_name("Db"))
+        .create_user(
+            tessera_core::NewUser::new()
+                .with_email("db@example.com")
+                .with_name("Db"),
+        )
         .await
         .unwrap();
     let uid = user.id.clone();
     let provider = tessera::CredentialsProvider::new(move |creds| {
         let uid = uid.clone();
         async move {
-            Ok::<_, tessera::AuthorizeError>((creds.get("password") == Some("correct")).then(|| {
-                tessera_core::User::new(uid).with_email("db@example.com").with_name("Db")
-            }))
+            Ok::<_, tessera::AuthorizeError>((creds.get("password") == Some("correct")).then(
+                || {
+                    tessera_core::User::new(uid)
+                        .with_email("db@example.com")
+                        .with_name("Db")
+                },
+            ))
         }
     });
     let err = Auth::builder()
@@ -479,7 +729,10 @@ async fn database_sessions_with_credentials_opt_in() {
         .unwrap();
     let mut jar = Jar::default();
     sign_in(&auth, &mut jar, "x", "correct").await;
-    let token = jar.get("next-auth.session-token").expect("db session cookie").to_owned();
+    let token = jar
+        .get("next-auth.session-token")
+        .expect("db session cookie")
+        .to_owned();
     assert_eq!(token.len(), 36);
     let (s, _) = adapter.get_session_and_user(&token).await.unwrap().unwrap();
     let r = get(&auth, "/api/auth/session", &mut jar).await;
@@ -497,14 +750,27 @@ async fn database_sessions_with_credentials_opt_in() {
     assert_eq!(r.json()["expires"], "2026-12-29T12:00:00.000Z");
     // Unknown token: {} and the cookie is cleared.
     let mut j2 = Jar::default();
-    j2.set("next-auth.session-token", "00000000-0000-4000-8000-000000000000");
+    j2.set(
+        "next-auth.session-token",
+        "00000000-0000-4000-8000-000000000000",
+    );
     let r = get(&auth, "/api/auth/session", &mut j2).await;
     assert_eq!(r.json(), json!({}));
-    assert!(r.cookie("next-auth.session-token").unwrap().contains("Max-Age=0"));
+    assert!(
+        r.cookie("next-auth.session-token")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
     // Sign-out deletes the row.
     let t = csrf(&auth, &mut jar).await;
     post_form(&auth, "/api/auth/signout", &mut jar, &[("csrfToken", &t)]).await;
-    assert!(adapter.get_session_and_user(&token).await.unwrap().is_none());
+    assert!(
+        adapter
+            .get_session_and_user(&token)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -517,8 +783,24 @@ async fn sign_in_callback_can_deny() {
         Ok::<_, tessera::AuthorizeError>(Some(tessera_core::User::new("9").with_name("B")))
     })
     .with_id("deny");
-    let auth2 = builder(&c).with_callbacks(Custom).with_provider(deny).build().unwrap();
+    let auth2 = builder(&c)
+        .with_callbacks(Custom)
+        .with_provider(deny)
+        .build()
+        .unwrap();
     let _ = auth;
-    let r = post_form(&auth2, "/api/auth/callback/deny", &mut jar, &[("csrfToken", &t), ("json", "true")]).await;
-    assert_eq!((r.status, r.json()), (403, json!({"url": "http://localhost:3000/api/auth/error?error=AccessDenied"})));
+    let r = post_form(
+        &auth2,
+        "/api/auth/callback/deny",
+        &mut jar,
+        &[("csrfToken", &t), ("json", "true")],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            403,
+            json!({"url": "http://localhost:3000/api/auth/error?error=AccessDenied"})
+        )
+    );
 }

@@ -5,7 +5,9 @@
 use bytes::Bytes;
 use http::{Method, Request, Response, header};
 use serde_json::Value;
-use tessera::{Auth, AuthBuilder, AuthorizeError, CredentialField, CredentialsProvider, ManualClock};
+use tessera::{
+    Auth, AuthBuilder, AuthorizeError, CredentialField, CredentialsProvider, ManualClock,
+};
 use tessera_core::User;
 use time::macros::datetime;
 
@@ -26,9 +28,17 @@ pub fn credentials() -> CredentialsProvider {
             return Err(AuthorizeError::new("Custom Error"));
         }
         if c.get("username") == Some("big") {
-            return Ok(Some(User::new("2").with_name("B".repeat(5000)).with_email("big@example.com")));
+            return Ok(Some(
+                User::new("2")
+                    .with_name("B".repeat(5000))
+                    .with_email("big@example.com"),
+            ));
         }
-        Ok(Some(User::new("1").with_name("Alice").with_email("alice@example.com")))
+        Ok(Some(
+            User::new("1")
+                .with_name("Alice")
+                .with_email("alice@example.com"),
+        ))
     })
     .with_field(CredentialField::new("username", "Username"))
     .with_field(CredentialField::new("password", "Password").with_type("password"))
@@ -79,9 +89,8 @@ impl Resp {
     }
 
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
-            panic!("not JSON: {:?}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {:?}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn text(&self) -> String {
@@ -95,7 +104,12 @@ fn to_resp(r: Response<Bytes>) -> Resp {
         headers: r
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: r.into_body(),
     }
@@ -120,7 +134,9 @@ impl Jar {
     pub fn store(&mut self, resp: &Resp) {
         for c in resp.set_cookies() {
             let first = c.split(';').next().unwrap_or("");
-            let Some((name, value)) = first.split_once('=') else { continue };
+            let Some((name, value)) = first.split_once('=') else {
+                continue;
+            };
             self.cookies.retain(|(n, _)| n != name);
             if !c.contains("Max-Age=0") {
                 self.cookies.push((name.to_owned(), value.to_owned()));
@@ -129,7 +145,10 @@ impl Jar {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.cookies.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn set(&mut self, name: &str, value: &str) {
@@ -142,8 +161,16 @@ impl Jar {
     }
 }
 
-pub async fn send(auth: &Auth, method: Method, path: &str, jar: Option<&Jar>, body: Option<(&str, String)>) -> Resp {
-    let mut req = Request::builder().method(method).uri(format!("http://localhost:3000{path}"));
+pub async fn send(
+    auth: &Auth,
+    method: Method,
+    path: &str,
+    jar: Option<&Jar>,
+    body: Option<(&str, String)>,
+) -> Resp {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(format!("http://localhost:3000{path}"));
     req = req.header(header::HOST, "localhost:3000");
     if let Some(j) = jar
         && !j.cookies.is_empty()
@@ -167,7 +194,9 @@ pub async fn get(auth: &Auth, path: &str, jar: &mut Jar) -> Resp {
 }
 
 pub async fn post_form(auth: &Auth, path: &str, jar: &mut Jar, form: &[(&str, &str)]) -> Resp {
-    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
     let r = send(
         auth,
         Method::POST,
@@ -181,7 +210,14 @@ pub async fn post_form(auth: &Auth, path: &str, jar: &mut Jar, form: &[(&str, &s
 }
 
 pub async fn post_json(auth: &Auth, path: &str, jar: &mut Jar, json: Value) -> Resp {
-    let r = send(auth, Method::POST, path, Some(jar), Some(("application/json", json.to_string()))).await;
+    let r = send(
+        auth,
+        Method::POST,
+        path,
+        Some(jar),
+        Some(("application/json", json.to_string())),
+    )
+    .await;
     jar.store(&r);
     r
 }
@@ -189,7 +225,10 @@ pub async fn post_json(auth: &Auth, path: &str, jar: &mut Jar, json: Value) -> R
 /// GET /csrf and return the token.
 pub async fn csrf(auth: &Auth, jar: &mut Jar) -> String {
     let r = get(auth, "/api/auth/csrf", jar).await;
-    r.json()["csrfToken"].as_str().expect("csrfToken").to_owned()
+    r.json()["csrfToken"]
+        .as_str()
+        .expect("csrfToken")
+        .to_owned()
 }
 
 /// Signs in with credentials as the client does (json=true).
@@ -213,6 +252,12 @@ pub async fn sign_in(auth: &Auth, jar: &mut Jar, username: &str, password: &str)
 
 /// Whether `s` is `<64 hex>%7C<64 hex>`.
 pub fn is_csrf_wire(s: &str) -> bool {
-    let Some((a, b)) = s.split_once("%7C") else { return false };
-    a.len() == 64 && b.len() == 64 && (a.to_owned() + b).chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    let Some((a, b)) = s.split_once("%7C") else {
+        return false;
+    };
+    a.len() == 64
+        && b.len() == 64
+        && (a.to_owned() + b)
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }

@@ -16,7 +16,11 @@ const TRANSCRIPTS: &str = include_str!("../../../../tests/vectors/transcripts.js
 
 /// Exchanges another suite covers (OAuth, email) or where Tessera deliberately differs.
 fn skipped(label: &str) -> bool {
-    label.contains("github") || label.contains("mock") || label.contains("oauth") || label.contains("OAuth sign-in") || label.starts_with("[db]")
+    label.contains("github")
+        || label.contains("mock")
+        || label.contains("oauth")
+        || label.contains("OAuth sign-in")
+        || label.starts_with("[db]")
 }
 
 #[derive(Default)]
@@ -33,11 +37,18 @@ impl Bindings {
 }
 
 /// Matches `actual` against `expected` with placeholders; binds new ones.
-fn matches(expected: &str, actual: &str, b: &mut Bindings, clock: &ManualClock) -> Result<(), String> {
+fn matches(
+    expected: &str,
+    actual: &str,
+    b: &mut Bindings,
+    clock: &ManualClock,
+) -> Result<(), String> {
     let mut exp = expected;
     let mut act = actual;
     while let Some(start) = exp.find('<') {
-        let Some(end) = exp[start..].find('>') else { break };
+        let Some(end) = exp[start..].find('>') else {
+            break;
+        };
         let ph = &exp[start..start + end + 1];
         // Only our placeholder shapes (uppercase names or quoted forms).
         let is_ph = ph.len() > 2 && (ph[1..2].chars().all(|c| c.is_ascii_uppercase() || c == '"'));
@@ -56,7 +67,12 @@ fn matches(expected: &str, actual: &str, b: &mut Bindings, clock: &ManualClock) 
         }
         let next_lit_end = exp.find('<').unwrap_or(exp.len());
         let next_lit = &exp[..next_lit_end];
-        let take = if next_lit.is_empty() { act.len() } else { act.find(next_lit).ok_or_else(|| format!("no {next_lit:?} in {act:?}"))? };
+        let take = if next_lit.is_empty() {
+            act.len()
+        } else {
+            act.find(next_lit)
+                .ok_or_else(|| format!("no {next_lit:?} in {act:?}"))?
+        };
         let value = &act[..take];
         act = &act[take..];
         check_placeholder(ph, value, b, clock)?;
@@ -67,34 +83,67 @@ fn matches(expected: &str, actual: &str, b: &mut Bindings, clock: &ManualClock) 
     Ok(())
 }
 
-fn check_placeholder(ph: &str, value: &str, b: &mut Bindings, clock: &ManualClock) -> Result<(), String> {
+fn check_placeholder(
+    ph: &str,
+    value: &str,
+    b: &mut Bindings,
+    clock: &ManualClock,
+) -> Result<(), String> {
     use tessera::Clock as _;
     let now = clock.now();
-    if let Some(rest) = ph.strip_prefix("<HTTP-DATE now+").and_then(|r| r.strip_suffix("s>")) {
+    if let Some(rest) = ph
+        .strip_prefix("<HTTP-DATE now+")
+        .and_then(|r| r.strip_suffix("s>"))
+    {
         let secs: i64 = rest.parse().map_err(|_| ph.to_owned())?;
-        let want = (now + time::Duration::seconds(secs)).format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
+        let want = (now + time::Duration::seconds(secs))
+            .format(&time::format_description::well_known::Rfc2822)
+            .unwrap_or_default();
         // RFC 2822 writes +0000; JS writes GMT. Compare the date-time part.
         let want = want.replace(" +0000", " GMT");
-        return (value == want).then_some(()).ok_or(format!("{ph}: {value} != {want}"));
+        return (value == want)
+            .then_some(())
+            .ok_or(format!("{ph}: {value} != {want}"));
     }
-    if let Some(rest) = ph.strip_prefix("<ISO-DATE now+").and_then(|r| r.strip_suffix("s>")) {
+    if let Some(rest) = ph
+        .strip_prefix("<ISO-DATE now+")
+        .and_then(|r| r.strip_suffix("s>"))
+    {
         let secs: i64 = rest.parse().map_err(|_| ph.to_owned())?;
         let t = now + time::Duration::seconds(secs);
-        let want = format!("{}.000Z", t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default().trim_end_matches('Z'));
-        return (value == want).then_some(()).ok_or(format!("{ph}: {value} != {want}"));
+        let want = format!(
+            "{}.000Z",
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+                .trim_end_matches('Z')
+        );
+        return (value == want)
+            .then_some(())
+            .ok_or(format!("{ph}: {value} != {want}"));
     }
-    if let Some(n) = ph.strip_prefix("<JWE chunk: ").and_then(|r| r.strip_suffix(" chars>")) {
+    if let Some(n) = ph
+        .strip_prefix("<JWE chunk: ")
+        .and_then(|r| r.strip_suffix(" chars>"))
+    {
         let n: usize = n.parse().map_err(|_| ph.to_owned())?;
-        return (value.len() == n).then_some(()).ok_or(format!("{ph}: length {}", value.len()));
+        return (value.len() == n)
+            .then_some(())
+            .ok_or(format!("{ph}: length {}", value.len()));
     }
     if let Some(rest) = ph.strip_prefix("<\"").and_then(|r| r.strip_suffix('>')) {
         // <"B" x 5000>
         let (ch, n) = rest.split_once("\" x ").ok_or(ph.to_owned())?;
         let n: usize = n.parse().map_err(|_| ph.to_owned())?;
-        return (value == ch.repeat(n)).then_some(()).ok_or(format!("{ph}: mismatch"));
+        return (value == ch.repeat(n))
+            .then_some(())
+            .ok_or(format!("{ph}: mismatch"));
     }
     if ph.starts_with("<CSRF_TOKEN#") || ph.starts_with("<CSRF_HASH#") {
-        if value.len() != 64 || !value.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+        if value.len() != 64
+            || !value
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        {
             return Err(format!("{ph}: not 64 lowercase hex: {value}"));
         }
     } else if ph.starts_with("<JWE#") {
@@ -116,7 +165,12 @@ fn check_placeholder(ph: &str, value: &str, b: &mut Bindings, clock: &ManualCloc
     }
 }
 
-fn json_matches(expected: &Value, actual: &Value, b: &mut Bindings, clock: &ManualClock) -> Result<(), String> {
+fn json_matches(
+    expected: &Value,
+    actual: &Value,
+    b: &mut Bindings,
+    clock: &ManualClock,
+) -> Result<(), String> {
     match (expected, actual) {
         (Value::String(e), Value::String(a)) => matches(e, a, b, clock),
         (Value::Object(e), Value::Object(a)) => {
@@ -138,7 +192,11 @@ fn json_matches(expected: &Value, actual: &Value, b: &mut Bindings, clock: &Manu
 fn engines(clock: &ManualClock) -> (Auth, Auth) {
     let jwt_callback = UpdateName;
     let plain = builder(clock).with_callbacks(jwt_callback).build().unwrap();
-    let secure = builder(clock).with_callbacks(UpdateName).with_secure_cookies(true).build().unwrap();
+    let secure = builder(clock)
+        .with_callbacks(UpdateName)
+        .with_secure_cookies(true)
+        .build()
+        .unwrap();
     (plain, secure)
 }
 
@@ -147,9 +205,15 @@ struct UpdateName;
 
 #[async_trait::async_trait]
 impl tessera::Callbacks for UpdateName {
-    async fn jwt(&self, mut args: tessera::JwtArgs<'_>) -> Result<Option<tessera::Claims>, tessera::CallbackError> {
+    async fn jwt(
+        &self,
+        mut args: tessera::JwtArgs<'_>,
+    ) -> Result<Option<tessera::Claims>, tessera::CallbackError> {
         if args.trigger == Some(tessera::JwtTrigger::Update)
-            && let Some(name) = args.session.and_then(|s| s.get("name")).filter(|n| !n.is_null())
+            && let Some(name) = args
+                .session
+                .and_then(|s| s.get("name"))
+                .filter(|n| !n.is_null())
         {
             args.token.insert("name".into(), name.clone());
         }
@@ -174,7 +238,11 @@ async fn replay_v4_transcripts() {
         }
         let req = &ex["request"];
         let resp = &ex["response"];
-        let auth = if label.starts_with("[secure]") { &secure } else { &plain };
+        let auth = if label.starts_with("[secure]") {
+            &secure
+        } else {
+            &plain
+        };
         // A tampered cookie: bind the unseen JWE placeholder to a corrupted copy of the last one.
         let cookie_raw = req["headers"]["Cookie"].as_str().unwrap_or("");
         for part in cookie_raw.split("; ") {
@@ -191,7 +259,9 @@ async fn replay_v4_transcripts() {
         }
         let method: Method = req["method"].as_str().unwrap().parse().unwrap();
         let path = b.substitute(req["path"].as_str().unwrap());
-        let mut r = Request::builder().method(method).uri(format!("http://localhost:3000{path}"));
+        let mut r = Request::builder()
+            .method(method)
+            .uri(format!("http://localhost:3000{path}"));
         for (k, v) in req["headers"].as_object().unwrap() {
             if k == "Content-Length" {
                 continue;
@@ -224,21 +294,37 @@ async fn replay_v4_transcripts() {
 
         // Documented deviations (§14a).
         if label.starts_with("invalid callbackUrl") {
-            assert_eq!(status, 200, "{label}: Tessera ignores an invalid callbackUrl instead of a 500");
+            assert_eq!(
+                status, 200,
+                "{label}: Tessera ignores an invalid callbackUrl instead of a 500"
+            );
             continue;
         }
-        let want_status = if label.starts_with("error page Configuration") { 200 } else { resp["status"].as_u64().unwrap() as u16 };
+        let want_status = if label.starts_with("error page Configuration") {
+            200
+        } else {
+            resp["status"].as_u64().unwrap() as u16
+        };
         assert_eq!(status, want_status, "{label}");
 
         let want_headers: Vec<(String, String)> = resp["headers"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|h| (h[0].as_str().unwrap().to_ascii_lowercase(), h[1].as_str().unwrap().to_owned()))
+            .map(|h| {
+                (
+                    h[0].as_str().unwrap().to_ascii_lowercase(),
+                    h[1].as_str().unwrap().to_owned(),
+                )
+            })
             .filter(|(k, _)| k != "etag" && k != "content-length")
             .collect();
         let names = |v: &[(String, String)]| v.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
-        assert_eq!(names(&got_headers), names(&want_headers), "{label}: header names and order");
+        assert_eq!(
+            names(&got_headers),
+            names(&want_headers),
+            "{label}: header names and order"
+        );
         for ((k, want), (_, got)) in want_headers.iter().zip(&got_headers) {
             if let Err(e) = matches(want, got, &mut b, &clock) {
                 panic!("{label}: header {k}: {e}");
@@ -249,7 +335,11 @@ async fn replay_v4_transcripts() {
                 set.insert(n.to_owned(), v.to_owned());
             }
             if k == "set-cookie"
-                && let Some(v) = got.split(';').next().and_then(|c| c.split_once('=')).map(|(_, v)| v)
+                && let Some(v) = got
+                    .split(';')
+                    .next()
+                    .and_then(|c| c.split_once('='))
+                    .map(|(_, v)| v)
                 && v.starts_with("eyJ")
             {
                 last_jwe = Some(v.to_owned());
@@ -271,12 +361,29 @@ async fn replay_v4_transcripts() {
         }
         if let Some(html) = resp.get("htmlExcerpt") {
             let got = String::from_utf8_lossy(&got_body);
-            assert!(got.contains(&format!("<title>{}</title>", html["title"].as_str().unwrap())), "{label}: title");
+            assert!(
+                got.contains(&format!(
+                    "<title>{}</title>",
+                    html["title"].as_str().unwrap()
+                )),
+                "{label}: title"
+            );
             let class = html["bodyClass"].as_str().unwrap();
             assert!(got.contains(class), "{label}: body class {class}");
             for el in html["elements"].as_array().into_iter().flatten() {
                 let el = el.as_str().unwrap();
-                if ["github", "mock", "provider-bg", "name=\"callbackUrl\"", "Sign in with GitHub", "Mock", "class=\"button\""].iter().any(|k| el.contains(k)) {
+                if [
+                    "github",
+                    "mock",
+                    "provider-bg",
+                    "name=\"callbackUrl\"",
+                    "Sign in with GitHub",
+                    "Mock",
+                    "class=\"button\"",
+                ]
+                .iter()
+                .any(|k| el.contains(k))
+                {
                     continue;
                 }
                 let el = b.substitute(el);

@@ -7,7 +7,10 @@ use tessera::WireFormat;
 use crate::support::*;
 
 fn v5() -> tessera::Auth {
-    builder(&clock()).with_wire_format(WireFormat::V5).build().unwrap()
+    builder(&clock())
+        .with_wire_format(WireFormat::V5)
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -19,11 +22,30 @@ async fn v5_cookies_session_and_errors() {
     let r = get(&auth, "/api/auth/session", &mut jar).await;
     assert_eq!(r.json(), serde_json::Value::Null);
     let t = csrf(&auth, &mut jar).await;
-    let r = post_form(&auth, "/api/auth/callback/credentials", &mut jar, &[("username", "alice"), ("password", "correct"), ("csrfToken", &t), ("json", "true")]).await;
+    let r = post_form(
+        &auth,
+        "/api/auth/callback/credentials",
+        &mut jar,
+        &[
+            ("username", "alice"),
+            ("password", "correct"),
+            ("csrfToken", &t),
+            ("json", "true"),
+        ],
+    )
+    .await;
     let c = r.cookie("authjs.session-token").expect("v5 session cookie");
-    assert!(c.starts_with("authjs.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwia2lkIjoi"), "{c}");
+    assert!(
+        c.starts_with(
+            "authjs.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwia2lkIjoi"
+        ),
+        "{c}"
+    );
     let r = get(&auth, "/api/auth/session", &mut jar).await;
-    assert_eq!(r.json()["user"], json!({"name": "Alice", "email": "alice@example.com", "image": null}));
+    assert_eq!(
+        r.json()["user"],
+        json!({"name": "Alice", "email": "alice@example.com", "image": null})
+    );
     // Bad csrf on update: 400 null.
     let r = post_json(&auth, "/api/auth/session", &mut jar, json!({"data": {}})).await;
     assert_eq!((r.status, r.json()), (400, serde_json::Value::Null));
@@ -41,13 +63,19 @@ async fn v5_cookies_session_and_errors() {
     let resp = auth.handle(req).await;
     assert_eq!(resp.status(), 200);
     let v: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
-    assert_eq!(v, json!({"url": "http://localhost:3000/api/auth/signin?error=CredentialsSignin&code=credentials"}));
+    assert_eq!(
+        v,
+        json!({"url": "http://localhost:3000/api/auth/signin?error=CredentialsSignin&code=credentials"})
+    );
     // A v4 cookie is not a v5 session.
     let v4 = builder(&clock()).build().unwrap();
     let mut j4 = Jar::default();
     sign_in(&v4, &mut j4, "alice", "correct").await;
     let mut j5 = Jar::default();
-    j5.set("authjs.session-token", j4.get("next-auth.session-token").unwrap());
+    j5.set(
+        "authjs.session-token",
+        j4.get("next-auth.session-token").unwrap(),
+    );
     let r = get(&auth, "/api/auth/session", &mut j5).await;
     assert_eq!(r.json(), serde_json::Value::Null);
 }

@@ -799,7 +799,11 @@ async fn entra_style_tenant_templated_issuer() {
         &auth,
         &mut jar,
         "microsoft-entra-id",
-        &q(&[("code", &code), ("state", &a.params["state"]), ("iss", &other)]),
+        &q(&[
+            ("code", &code),
+            ("state", &a.params["state"]),
+            ("iss", &other),
+        ]),
     )
     .await;
     assert_error(&r, "OAuthCallback");
