@@ -367,7 +367,7 @@ impl SessionStore {
 /// comparing equal to everything (a stable insertion sort, so the order stays total and safe).
 fn sort_chunks(chunks: &mut [(&str, &str)]) {
     fn suffix(name: &str) -> Option<i64> {
-        name.rsplit('.').next().and_then(|s| parse_int_prefix(s))
+        name.rsplit('.').next().and_then(parse_int_prefix)
     }
     for i in 1..chunks.len() {
         let mut j = i;

@@ -150,10 +150,8 @@ fn check_placeholder(
         if !value.starts_with("eyJ") || value.split('.').count() != 5 {
             return Err(format!("{ph}: not a JWE: {value}"));
         }
-    } else if ph.starts_with("<UUID#") {
-        if value.len() != 36 {
-            return Err(format!("{ph}: not a UUID: {value}"));
-        }
+    } else if ph.starts_with("<UUID#") && value.len() != 36 {
+        return Err(format!("{ph}: not a UUID: {value}"));
     }
     match b.0.get(ph) {
         Some(bound) if bound != value => Err(format!("{ph}: bound to {bound}, got {value}")),
