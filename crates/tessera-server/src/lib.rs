@@ -444,16 +444,18 @@ impl App {
     /// The routes: `/`, `/healthz`, `/api/auth/*` and `/static/*`.
     pub fn router(&self) -> Router {
         let base = self.auth.base_path().to_owned();
-        let mut router = Router::new()
+        let mut pages = Router::new()
             .route("/", get(home::home))
-            .route("/healthz", get(|| async { "ok" }))
-            .nest(&base, tessera_axum::router(self.auth.clone()));
+            .route("/healthz", get(|| async { "ok" }));
         if let Some(dir) = &self.settings.file.server.static_dir {
-            router = router.nest_service("/static", tower_http::services::ServeDir::new(dir));
+            pages = pages.nest_service("/static", tower_http::services::ServeDir::new(dir));
         }
-        router
-            .layer(axum::middleware::from_fn(email::client_ip))
+        // The session extractor's layer wraps the app's pages only: the auth routes answer
+        // from the engine directly and set their own cookies.
+        pages
             .layer(AuthLayer::new(self.auth.clone()))
+            .nest(&base, tessera_axum::router(self.auth.clone()))
+            .layer(axum::middleware::from_fn(email::client_ip))
     }
 
     /// Binds and serves until Ctrl-C or SIGTERM.

@@ -439,10 +439,15 @@ impl Inner {
     }
 
     pub(crate) fn keys_for(&self, headers: &HeaderMap) -> &CookieKeys {
-        let secure = self.secure_override.unwrap_or_else(|| {
-            self.resolve_origin(headers)
-                .is_some_and(|(o, _)| o.starts_with("https://"))
-        });
+        // Hot path: with a fixed URL the answer needs no per-request allocation.
+        let secure = self
+            .secure_override
+            .unwrap_or_else(|| match &self.fixed_url {
+                Some(u) => u.origin.starts_with("https://"),
+                None => self
+                    .resolve_origin(headers)
+                    .is_some_and(|(o, _)| o.starts_with("https://")),
+            });
         if secure {
             &self.keys_secure
         } else {
