@@ -130,7 +130,6 @@ pub(crate) async fn complete(
         &store,
         profile,
         &mut account,
-        raw_profile,
         allow_dangerous_email_account_linking,
     )
     .await
@@ -244,14 +243,12 @@ async fn create_session(ctx: &Ctx<'_>, user_id: &str) -> Result<Option<AdapterSe
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn handle(
     ctx: &Ctx<'_>,
     kind: FlowKind,
     store: &SessionStore,
     profile: User,
     account: &mut Account,
-    raw_profile: Option<&Value>,
     allow_dangerous_email_account_linking: bool,
 ) -> Result<Handled, FlowError> {
     let inner = ctx.inner;
@@ -394,7 +391,6 @@ async fn handle(
             account.user_id = user.id.clone();
             adapter.link_account(account.clone()).await?;
             inner.events.link_account(&user, account).await;
-            let _ = raw_profile;
             let session = create_session(ctx, &user.id).await?;
             Ok(Handled {
                 user,
