@@ -42,7 +42,10 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// A random UUID v4 string.
 pub(crate) fn uuid_v4(rng: &dyn RandomSource) -> String {
-    uuid::Builder::from_random_bytes(bytes::<16>(rng))
-        .into_uuid()
-        .to_string()
+    uuid_from_bytes(bytes::<16>(rng))
+}
+
+/// A UUID v4 string from 16 random bytes (version and variant bits set).
+pub(crate) fn uuid_from_bytes(b: [u8; 16]) -> String {
+    uuid::Builder::from_random_bytes(b).into_uuid().to_string()
 }

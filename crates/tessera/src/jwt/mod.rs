@@ -244,19 +244,23 @@ impl JwtCodec {
     ) -> Result<String, JwtError> {
         let inner = &*self.inner;
         let key = inner.keys.get(inner.encode_key).ok_or(JwtError::Crypto)?;
+        // Hot path: one draw for both the jti (16 bytes) and the IV (the other, distinct bytes).
+        let mut drawn = [0u8; 32];
+        rng.fill(&mut drawn);
+        let (jti_bytes, iv_bytes) = drawn.split_at(16);
+        let mut jti = [0u8; 16];
+        jti.copy_from_slice(jti_bytes);
         let mut claims = claims.clone();
         claims.insert("iat".to_owned(), Value::from(now));
         claims.insert("exp".to_owned(), Value::from(now.saturating_add(max_age)));
-        claims.insert("jti".to_owned(), Value::from(random::uuid_v4(rng)));
+        claims.insert("jti".to_owned(), Value::from(random::uuid_from_bytes(jti)));
         let plaintext = serde_json::to_vec(&claims).map_err(|_| JwtError::InvalidClaims)?;
         // Never mint a token we would refuse to read back.
         if jwe::token_len(inner.header_segment.len(), key.enc, plaintext.len()) > MAX_TOKEN_LEN {
             return Err(JwtError::TooLarge);
         }
-        let mut iv = [0u8; 16];
-        let iv = iv.get_mut(..key.enc.iv_len()).ok_or(JwtError::Crypto)?;
         // Nonce reuse breaks GCM: every token gets a fresh random IV.
-        rng.fill(iv);
+        let iv = iv_bytes.get(..key.enc.iv_len()).ok_or(JwtError::Crypto)?;
         let (ciphertext, tag) = jwe::seal(key, &inner.header_segment, iv, plaintext)?;
         Ok(jwe::serialize(&inner.header_segment, iv, &ciphertext, &tag))
     }
