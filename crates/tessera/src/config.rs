@@ -11,7 +11,7 @@ use crate::cookies::CookieNames;
 use crate::jwt::{JwtCodec, JwtFormat};
 use crate::pages::Theme;
 use crate::providers::Provider;
-use crate::random::{OsRandom, RandomSource};
+use crate::random::{RandomSource, ThreadRandom};
 
 /// How sessions are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +196,7 @@ impl Default for AuthBuilder {
             cookies: None,
             format: WireFormat::V4,
             clock: Arc::new(SystemClock),
-            random: Arc::new(OsRandom),
+            random: Arc::new(ThreadRandom),
             debug: false,
             body_limit: 64 * 1024,
             credentials_database_sessions: false,
@@ -333,7 +333,7 @@ impl AuthBuilder {
         self
     }
 
-    /// Sets the source of randomness.
+    /// Sets the source of randomness ([`ThreadRandom`](crate::ThreadRandom) by default).
     pub fn with_random(mut self, random: impl RandomSource) -> Self {
         self.random = Arc::new(random);
         self
@@ -412,6 +412,8 @@ pub(crate) struct FixedUrl {
     pub(crate) origin: String,
     /// The auth path, no trailing slash (`/api/auth`).
     pub(crate) path: String,
+    /// `origin + path`, built once.
+    pub(crate) base: String,
 }
 
 pub(crate) fn parse_url(raw: &str) -> Result<FixedUrl, ConfigError> {
@@ -429,6 +431,7 @@ pub(crate) fn parse_url(raw: &str) -> Result<FixedUrl, ConfigError> {
     let path = url.path().trim_end_matches('/');
     let path = if path.is_empty() { "/api/auth" } else { path };
     Ok(FixedUrl {
+        base: format!("{origin}{path}"),
         origin,
         path: path.to_owned(),
     })

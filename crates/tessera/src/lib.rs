@@ -71,7 +71,7 @@ pub use oauth::{Check, OAuthKind, OAuthProvider, ProviderStyle, TokenAuthMethod}
 pub use pages::{ColorScheme, Theme};
 pub use providers::Provider;
 pub use providers::presets;
-pub use random::{OsRandom, RandomSource};
+pub use random::{OsRandom, RandomSource, ThreadRandom};
 pub use redirect::default_redirect;
 pub use tessera_core;
 

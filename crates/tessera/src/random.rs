@@ -6,7 +6,10 @@ pub trait RandomSource: Send + Sync + 'static {
     fn fill(&self, buf: &mut [u8]);
 }
 
-/// The operating system's CSPRNG.
+/// The operating system's CSPRNG, one `getrandom` system call per draw.
+///
+/// [`ThreadRandom`] (the default) draws the same quality of randomness without a system call
+/// per draw; choose this one to have every byte come straight from the kernel.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OsRandom;
 
@@ -17,11 +20,47 @@ impl RandomSource for OsRandom {
     }
 }
 
+/// A per-thread ChaCha12 CSPRNG seeded from the operating system and reseeded from it every
+/// 64 KiB of output (`rand`'s `ThreadRng`). The default.
+///
+/// It draws tokens, IVs and ids without a system call each (two per session read with
+/// [`OsRandom`]). Its state lives in the memory of the process: a process that forks after
+/// drawing shares that state with its child, so draw from [`OsRandom`] in programs that fork
+/// and keep serving in both processes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadRandom;
+
+impl RandomSource for ThreadRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        use rand::Rng as _;
+        // Predictable tokens would break CSRF, state and sessions: a CSPRNG keyed by the OS,
+        // rekeyed from it every 64 KiB (it panics rather than run on unseeded state).
+        rand::rng().fill_bytes(buf);
+    }
+}
+
 /// `n` random bytes.
 pub(crate) fn bytes<const N: usize>(rng: &dyn RandomSource) -> [u8; N] {
     let mut b = [0u8; N];
     rng.fill(&mut b);
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_random_draws_distinct_values() {
+        let a = bytes::<32>(&ThreadRandom);
+        let b = bytes::<32>(&ThreadRandom);
+        assert_ne!(a, b);
+        assert_ne!(a, [0u8; 32]);
+        // Fills of any size, across the reseed threshold.
+        let mut big = vec![0u8; 70 * 1024];
+        ThreadRandom.fill(&mut big);
+        assert!(big.iter().filter(|b| **b == 0).count() < 1024);
+    }
 }
 
 /// 32 random bytes as lowercase hex (next-auth's CSRF and email tokens).

@@ -1,12 +1,13 @@
 //! Cookies as next-auth writes and reads them: names, attributes, the `cookie` 0.7 wire
 //! format (percent-encoded values, fixed attribute order) and session-token chunking.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use time::OffsetDateTime;
 
-use crate::time_fmt::http_date;
+use crate::time_fmt::push_http_date;
 
 /// Characters `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
 const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -22,7 +23,35 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// JavaScript's `encodeURIComponent`.
 pub(crate) fn encode_uri_component(s: &str) -> String {
-    utf8_percent_encode(s, URI_COMPONENT).to_string()
+    let mut out = String::with_capacity(s.len());
+    push_uri_component(&mut out, s);
+    out
+}
+
+/// Bytes `encodeURIComponent` leaves alone, as a lookup table (the same set as `URI_COMPONENT`).
+const URI_SAFE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            );
+        i += 1;
+    }
+    t
+};
+
+/// Appends JavaScript's `encodeURIComponent(s)` to `out`.
+pub(crate) fn push_uri_component(out: &mut String, s: &str) {
+    // Hot path: session tokens and CSRF values are base64url/hex and need no escaping.
+    if s.bytes().all(|b| URI_SAFE[usize::from(b)]) {
+        out.push_str(s);
+    } else {
+        out.extend(utf8_percent_encode(s, URI_COMPONENT));
+    }
 }
 
 /// The `SameSite` attribute.
@@ -193,22 +222,29 @@ impl SetCookie {
         }
     }
 
+    /// [`to_header`](Self::to_header) as a header value (no copy); `None` if a configured
+    /// attribute holds bytes a header cannot carry.
+    pub(crate) fn to_header_value(&self) -> Option<http::HeaderValue> {
+        http::HeaderValue::from_maybe_shared(bytes::Bytes::from(self.to_header())).ok()
+    }
+
     /// The header value, byte for byte as npm `cookie` 0.7 `serialize` writes it.
     pub(crate) fn to_header(&self) -> String {
         let mut s = String::with_capacity(self.name.len() + self.value.len() + 96);
         s.push_str(&self.name);
         s.push('=');
-        s.push_str(&encode_uri_component(&self.value));
+        push_uri_component(&mut s, &self.value);
         if let Some(max_age) = self.options.max_age {
             let _ = write!(s, "; Max-Age={max_age}");
         }
         if let Some(domain) = &self.options.domain {
             let _ = write!(s, "; Domain={domain}");
         }
-        let _ = write!(s, "; Path={}", self.options.path);
+        s.push_str("; Path=");
+        s.push_str(&self.options.path);
         if let Some(expires) = self.expires {
             s.push_str("; Expires=");
-            s.push_str(&http_date(expires));
+            push_http_date(&mut s, expires);
         }
         if self.options.http_only {
             s.push_str("; HttpOnly");
@@ -290,28 +326,29 @@ impl RequestCookies {
 
 /// The session cookie, possibly split into `.0`, `.1`, ... chunks (next-auth's `SessionStore`).
 #[derive(Debug, Clone)]
-pub(crate) struct SessionStore {
-    def: CookieDef,
+pub(crate) struct SessionStore<'a> {
+    def: &'a CookieDef,
     chunk_size: usize,
     /// Names present in the request, in request order.
-    present: Vec<String>,
-    value: String,
+    present: Vec<&'a str>,
+    value: Cow<'a, str>,
 }
 
-impl SessionStore {
-    pub(crate) fn new(def: &CookieDef, chunk_size: usize, cookies: &RequestCookies) -> Self {
+impl<'a> SessionStore<'a> {
+    pub(crate) fn new(def: &'a CookieDef, chunk_size: usize, cookies: &'a RequestCookies) -> Self {
         let in_request_order: Vec<(&str, &str)> = cookies.with_prefix(&def.name).collect();
         // Deletions go out in request order (JS object key order), the value is reassembled
         // in chunk order.
-        let present = in_request_order
-            .iter()
-            .map(|(n, _)| (*n).to_owned())
-            .collect();
+        let present = in_request_order.iter().map(|(n, _)| *n).collect();
         let mut chunks = in_request_order;
         sort_chunks(&mut chunks);
-        let value = chunks.iter().map(|(_, v)| *v).collect::<String>();
+        let value = match chunks.as_slice() {
+            [] => Cow::Borrowed(""),
+            [(_, v)] => Cow::Borrowed(*v),
+            _ => Cow::Owned(chunks.iter().map(|(_, v)| *v).collect::<String>()),
+        };
         Self {
-            def: def.clone(),
+            def,
             chunk_size,
             present,
             value,
@@ -327,7 +364,7 @@ impl SessionStore {
     pub(crate) fn clean(&self) -> Vec<SetCookie> {
         self.present
             .iter()
-            .map(|n| SetCookie::delete(n.clone(), &self.def.options))
+            .map(|n| SetCookie::delete(*n, &self.def.options))
             .collect()
     }
 
@@ -448,6 +485,17 @@ mod tests {
     }
 
     #[test]
+    fn fast_path_table_matches_the_percent_encoding_set() {
+        for b in 0u8..=127 {
+            let s = char::from(b).to_string();
+            let unescaped = utf8_percent_encode(&s, URI_COMPONENT).to_string() == s;
+            assert_eq!(URI_SAFE[usize::from(b)], unescaped, "byte {b}");
+        }
+        assert!(URI_SAFE[128..].iter().all(|safe| !safe));
+        assert_eq!(encode_uri_component("eyJh.bc-_x"), "eyJh.bc-_x");
+    }
+
+    #[test]
     fn parses_like_npm_cookie() {
         let c = RequestCookies::parse(["a=1; b=%7C; a=2; c=\"q\"; d=%E0%A4%A; =x; e"].into_iter());
         assert_eq!(c.get("a"), Some("1"));
@@ -461,11 +509,8 @@ mod tests {
     fn chunking() {
         let names = CookieNames::defaults("next-auth", false);
         let token = "x".repeat(3933 + 3003);
-        let store = SessionStore::new(
-            &names.session_token,
-            3933,
-            &RequestCookies::parse(["next-auth.session-token=old"].into_iter()),
-        );
+        let jar = RequestCookies::parse(["next-auth.session-token=old"].into_iter());
+        let store = SessionStore::new(&names.session_token, 3933, &jar);
         assert_eq!(store.value(), "old");
         let at = datetime!(2026-12-27 14:15:04 UTC);
         let out = store.chunk(&token, at);
@@ -489,11 +534,8 @@ mod tests {
             "b".repeat(3),
             "a".repeat(3)
         );
-        let store = SessionStore::new(
-            &names.session_token,
-            3933,
-            &RequestCookies::parse([header.as_str()].into_iter()),
-        );
+        let jar = RequestCookies::parse([header.as_str()].into_iter());
+        let store = SessionStore::new(&names.session_token, 3933, &jar);
         assert_eq!(store.value(), "aaabbb");
         let out = store.chunk("short", at);
         assert_eq!(out.len(), 3);

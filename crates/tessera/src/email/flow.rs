@@ -112,7 +112,7 @@ pub(crate) async fn signin(ctx: &Ctx<'_>, inc: &Incoming, p: &EmailProvider) -> 
     let expires = ctx.now + Duration::seconds(p.max_age);
     // A huge destination remembered in the callback-url cookie is not put into a mail.
     let callback_url = if ctx.callback_url.len() > MAX_LINK_CALLBACK_URL {
-        &ctx.origin
+        &*ctx.origin
     } else {
         &ctx.callback_url
     };

@@ -33,11 +33,14 @@ pub(crate) async fn dispatch(inner: &Inner, inc: Incoming) -> Response<Bytes> {
     // Routes answered without init cookies.
     match (&method, action) {
         (&Method::GET, "providers") => {
-            let Some(ctx_base) = inner.resolve_origin(&inc.headers) else {
+            let Some(origin) = inner.resolve_origin(&inc.headers) else {
                 return plain(StatusCode::BAD_REQUEST, "Invalid Host header");
             };
-            let base = format!("{}{}", ctx_base.0, ctx_base.1);
-            return inner.respond(Outcome::json(providers_json(inner, &base)), false, false);
+            return inner.respond(
+                Outcome::json(providers_json(inner, &origin.base)),
+                false,
+                false,
+            );
         }
         (&Method::POST, "_log") if !v5 => {
             log_beacon(&inc);
@@ -48,10 +51,10 @@ pub(crate) async fn dispatch(inner: &Inner, inc: Incoming) -> Response<Bytes> {
     if !is_known(&method, action, v5) {
         return unsupported(&method, v5);
     }
-    let Some(ctx) = Ctx::init(inner, &inc).await else {
+    let Some(mut ctx) = Ctx::init(inner, &inc).await else {
         return plain(StatusCode::BAD_REQUEST, "Invalid Host header");
     };
-    let init = ctx.init_cookies.clone();
+    let init = std::mem::take(&mut ctx.init_cookies);
     let outcome = match (&method, action) {
         (&Method::GET, "csrf") => Outcome::json(json!({ "csrfToken": ctx.csrf.token })).no_cache(),
         (&Method::GET, "session") => session_action(&ctx, &inc, false).await.no_cache(),
@@ -76,6 +79,7 @@ pub(crate) async fn dispatch(inner: &Inner, inc: Incoming) -> Response<Bytes> {
         _ => return unsupported(&method, v5),
     };
     let mut outcome = outcome;
+    // The init cookies (csrf, callback-url) go first, as next-auth sends them.
     let mut cookies = init;
     cookies.append(&mut outcome.cookies);
     outcome.cookies = cookies;

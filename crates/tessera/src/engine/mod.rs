@@ -5,6 +5,7 @@ mod request;
 mod session;
 pub(crate) mod signin_flow;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -263,7 +264,7 @@ impl Auth {
     pub fn base_url(&self, headers: &HeaderMap) -> Option<String> {
         self.inner
             .resolve_origin(headers)
-            .map(|(origin, path)| format!("{origin}{path}"))
+            .map(|o| o.base.into_owned())
     }
 
     /// The cookie names in force for a request with these headers.
@@ -406,36 +407,44 @@ impl Outcome {
 }
 
 impl Inner {
-    /// `(origin, auth path)` for a request (§2.2), or `None` for an unusable host header.
-    pub(crate) fn resolve_origin(&self, headers: &HeaderMap) -> Option<(String, String)> {
+    /// The origin and auth URL of a request (§2.2), or `None` for an unusable host header.
+    pub(crate) fn resolve_origin(&self, headers: &HeaderMap) -> Option<Origin<'_>> {
+        // Hot path: a fixed URL answers without allocating.
         if let Some(u) = &self.fixed_url {
-            return Some((u.origin.clone(), u.path.clone()));
+            return Some(Origin {
+                origin: Cow::Borrowed(&u.origin),
+                base: Cow::Borrowed(&u.base),
+            });
         }
-        if !self.trust_host {
-            return Some(("http://localhost:3000".to_owned(), self.base_path.clone()));
-        }
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.split(',').next().unwrap_or("").trim())
-                .filter(|v| !v.is_empty())
-        };
-        let host = header("x-forwarded-host").or_else(|| header("host"))?;
-        // Host header injection: only a plain authority (host[:port]) may become our origin.
-        if !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
-            || host.len() > 255
-        {
-            return None;
-        }
-        let proto = if header("x-forwarded-proto") == Some("http") {
-            "http"
+        let (origin, path) = if self.trust_host {
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.split(',').next().unwrap_or("").trim())
+                    .filter(|v| !v.is_empty())
+            };
+            let host = header("x-forwarded-host").or_else(|| header("host"))?;
+            // Host header injection: only a plain authority (host[:port]) may become our origin.
+            if !host.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_')
+            }) || host.len() > 255
+            {
+                return None;
+            }
+            let proto = if header("x-forwarded-proto") == Some("http") {
+                "http"
+            } else {
+                "https"
+            };
+            (format!("{proto}://{host}"), &self.base_path)
         } else {
-            "https"
+            ("http://localhost:3000".to_owned(), &self.base_path)
         };
-        Some((format!("{proto}://{host}"), self.base_path.clone()))
+        Some(Origin {
+            base: Cow::Owned(format!("{origin}{path}")),
+            origin: Cow::Owned(origin),
+        })
     }
 
     pub(crate) fn keys_for(&self, headers: &HeaderMap) -> &CookieKeys {
@@ -446,7 +455,7 @@ impl Inner {
                 Some(u) => u.origin.starts_with("https://"),
                 None => self
                     .resolve_origin(headers)
-                    .is_some_and(|(o, _)| o.starts_with("https://")),
+                    .is_some_and(|o| o.origin.starts_with("https://")),
             });
         if secure {
             &self.keys_secure
@@ -478,8 +487,9 @@ impl Inner {
         let mut builder = Response::builder();
         let headers = builder.headers_mut();
         if let Some(h) = headers {
+            h.reserve(o.cookies.len() + o.headers.len() + 1);
             for c in &o.cookies {
-                if let Ok(v) = HeaderValue::from_str(&c.to_header()) {
+                if let Some(v) = c.to_header_value() {
                     h.append(header::SET_COOKIE, v);
                 }
             }
@@ -579,13 +589,19 @@ pub(crate) fn plain(status: StatusCode, msg: &'static str) -> Response<Bytes> {
     r
 }
 
+/// A request's origin (`scheme://host[:port]`) and auth URL (`origin + auth path`).
+pub(crate) struct Origin<'a> {
+    pub(crate) origin: Cow<'a, str>,
+    pub(crate) base: Cow<'a, str>,
+}
+
 /// Per-request state computed by next-auth's `init` (§2.5).
 pub(crate) struct Ctx<'a> {
     pub(crate) inner: &'a Inner,
     pub(crate) keys: &'a CookieKeys,
-    pub(crate) origin: String,
+    pub(crate) origin: Cow<'a, str>,
     /// `origin + auth path`.
-    pub(crate) base: String,
+    pub(crate) base: Cow<'a, str>,
     pub(crate) now: OffsetDateTime,
     pub(crate) csrf: Csrf,
     pub(crate) callback_url: String,
@@ -595,7 +611,7 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub(crate) async fn init(inner: &'a Inner, inc: &Incoming) -> Option<Ctx<'a>> {
-        let (origin, path) = inner.resolve_origin(&inc.headers)?;
+        let Origin { origin, base } = inner.resolve_origin(&inc.headers)?;
         let keys = inner.keys_for(&inc.headers);
         let names = &keys.names;
         let mut init_cookies = Vec::new();
@@ -615,7 +631,7 @@ impl<'a> Ctx<'a> {
             .callback_url_param()
             .filter(|v| is_valid_callback_url(v));
         let cookie = cookie_value.filter(|v| is_valid_callback_url(v));
-        let mut callback_url = origin.clone();
+        let mut callback_url = origin.to_string();
         if let Some(url) = param.or(cookie) {
             let chosen = inner.callbacks.redirect(url, &origin).await;
             if is_valid_callback_url(&chosen) {
@@ -628,7 +644,7 @@ impl<'a> Ctx<'a> {
         Some(Ctx {
             inner,
             keys,
-            base: format!("{origin}{path}"),
+            base,
             origin,
             now: inner.now(),
             csrf,

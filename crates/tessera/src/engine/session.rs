@@ -1,6 +1,6 @@
 //! Reading and updating the session (§8.2, §8.3, §8.5).
 
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
 use serde_json::{Map, Value};
 use time::Duration;
 
@@ -35,7 +35,7 @@ pub(crate) async fn read(
         set_cookies: c
             .cookies
             .iter()
-            .filter_map(|c| HeaderValue::from_str(&c.to_header()).ok())
+            .filter_map(SetCookie::to_header_value)
             .collect(),
     })
 }

@@ -246,7 +246,7 @@ async fn create_session(ctx: &Ctx<'_>, user_id: &str) -> Result<Option<AdapterSe
 async fn handle(
     ctx: &Ctx<'_>,
     kind: FlowKind,
-    store: &SessionStore,
+    store: &SessionStore<'_>,
     profile: User,
     account: &mut Account,
     allow_dangerous_email_account_linking: bool,

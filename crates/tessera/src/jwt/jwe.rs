@@ -27,7 +27,8 @@ pub(super) const MAX_HEADER_LEN: usize = 1024;
 pub(super) struct Parts<'a> {
     /// The protected-header segment exactly as received: the AAD.
     pub(super) header_segment: &'a str,
-    /// The decoded protected header.
+    /// The decoded protected header; left empty for the two canonical `{alg, enc}` headers,
+    /// which carry nothing beyond `enc`.
     pub(super) header: Map<String, Value>,
     /// The content-encryption algorithm named by the header.
     pub(super) enc: Enc,
@@ -80,6 +81,51 @@ pub(super) fn parse<'a>(token: &'a str, accepted: &[Enc]) -> Result<Parts<'a>, J
     if !encrypted_key.is_empty() {
         return Err(JwtError::Malformed);
     }
+    let (header, enc) = match canonical_header(header_segment) {
+        // Hot path: next-auth's own header, byte for byte; nothing else to check in it.
+        Some(enc) if accepted.contains(&enc) => (Map::new(), enc),
+        _ => parse_header(header_segment, accepted)?,
+    };
+    let iv = b64(iv)?;
+    let ciphertext = b64(ciphertext)?;
+    let tag = b64(tag)?;
+    // Nonce/tag truncation attacks: IV and tag must have the algorithm's exact lengths.
+    if iv.len() != enc.iv_len() || tag.len() != enc.tag_len() {
+        return Err(JwtError::Malformed);
+    }
+    // CBC needs whole, non-empty blocks (PKCS#7 always adds at least one byte).
+    if enc == Enc::A256CbcHs512 && (ciphertext.is_empty() || ciphertext.len() % 16 != 0) {
+        return Err(JwtError::Malformed);
+    }
+    Ok(Parts {
+        header_segment,
+        header,
+        enc,
+        iv,
+        ciphertext,
+        tag,
+    })
+}
+
+/// base64url of `{"alg":"dir","enc":"A256GCM"}`, the header next-auth v4 writes.
+const HEADER_A256GCM: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0";
+/// base64url of `{"alg":"dir","enc":"A256CBC-HS512"}`.
+const HEADER_A256CBC_HS512: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIn0";
+
+/// The `enc` of a header segment that is exactly one of the two `{alg, enc}` headers.
+fn canonical_header(segment: &str) -> Option<Enc> {
+    match segment {
+        HEADER_A256GCM => Some(Enc::A256Gcm),
+        HEADER_A256CBC_HS512 => Some(Enc::A256CbcHs512),
+        _ => None,
+    }
+}
+
+/// Decodes and checks any other protected header.
+fn parse_header(
+    header_segment: &str,
+    accepted: &[Enc],
+) -> Result<(Map<String, Value>, Enc), JwtError> {
     let header_bytes = b64(header_segment)?;
     let Ok(Value::Object(header)) = serde_json::from_slice::<Value>(&header_bytes) else {
         return Err(JwtError::Malformed);
@@ -103,25 +149,7 @@ pub(super) fn parse<'a>(token: &'a str, accepted: &[Enc]) -> Result<Parts<'a>, J
     if header.contains_key("crit") {
         return Err(JwtError::UnsupportedHeader);
     }
-    let iv = b64(iv)?;
-    let ciphertext = b64(ciphertext)?;
-    let tag = b64(tag)?;
-    // Nonce/tag truncation attacks: IV and tag must have the algorithm's exact lengths.
-    if iv.len() != enc.iv_len() || tag.len() != enc.tag_len() {
-        return Err(JwtError::Malformed);
-    }
-    // CBC needs whole, non-empty blocks (PKCS#7 always adds at least one byte).
-    if enc == Enc::A256CbcHs512 && (ciphertext.is_empty() || ciphertext.len() % 16 != 0) {
-        return Err(JwtError::Malformed);
-    }
-    Ok(Parts {
-        header_segment,
-        header,
-        enc,
-        iv,
-        ciphertext,
-        tag,
-    })
+    Ok((header, enc))
 }
 
 /// Length of the compact token `seal` + `serialize` produce for a plaintext of `plaintext_len`
@@ -267,6 +295,19 @@ mod tests {
         }
     }
 
+    #[test]
+    fn canonical_header_segments_are_the_two_headers() {
+        assert_eq!(URL_SAFE_NO_PAD.encode(GCM_HEADER), HEADER_A256GCM);
+        assert_eq!(URL_SAFE_NO_PAD.encode(CBC_HEADER), HEADER_A256CBC_HS512);
+        // The fast path still honours the caller's allowed encryptions.
+        let token = token_with(Enc::A256Gcm, GCM_HEADER, PLAINTEXT);
+        assert_eq!(parse(&token, &[Enc::A256Gcm]).unwrap().enc, Enc::A256Gcm);
+        assert!(matches!(
+            parse(&token, &[Enc::A256CbcHs512]),
+            Err(JwtError::UnsupportedHeader)
+        ));
+    }
+
     /// A valid token for `enc` with the given header JSON and plaintext.
     fn token_with(enc: Enc, header_json: &str, plaintext: &[u8]) -> String {
         let header = URL_SAFE_NO_PAD.encode(header_json);
@@ -317,7 +358,16 @@ mod tests {
         assert_eq!(parts.tag.len(), 32);
         assert_eq!(parts.ciphertext.len() % 16, 0);
         assert_eq!(parts.header_segment, token.split('.').next().unwrap());
+        // The canonical header carries nothing beyond `enc`, so it is not kept.
+        assert!(parts.header.is_empty());
+        let with_kid = token_with(
+            Enc::A256CbcHs512,
+            r#"{"alg":"dir","enc":"A256CBC-HS512","kid":"k1"}"#,
+            PLAINTEXT,
+        );
+        let parts = parse(&with_kid, BOTH).unwrap();
         assert_eq!(parts.header["enc"], "A256CBC-HS512");
+        assert_eq!(parts.header["kid"], "k1");
     }
 
     #[test]

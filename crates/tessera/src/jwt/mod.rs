@@ -26,7 +26,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use tessera_core::Secret;
 
-use crate::random::{self, RandomSource};
+use crate::random::RandomSource;
 use keys::{ContentKey, Enc};
 
 /// Clock tolerance of `decode`, in seconds (next-auth and Auth.js pass `clockTolerance: 15`).
@@ -250,11 +250,18 @@ impl JwtCodec {
         let (jti_bytes, iv_bytes) = drawn.split_at(16);
         let mut jti = [0u8; 16];
         jti.copy_from_slice(jti_bytes);
-        let mut claims = claims.clone();
-        claims.insert("iat".to_owned(), Value::from(now));
-        claims.insert("exp".to_owned(), Value::from(now.saturating_add(max_age)));
-        claims.insert("jti".to_owned(), Value::from(random::uuid_from_bytes(jti)));
-        let plaintext = serde_json::to_vec(&claims).map_err(|_| JwtError::InvalidClaims)?;
+        let mut jti_buf = uuid::Uuid::encode_buffer();
+        let jti = uuid::Builder::from_random_bytes(jti)
+            .into_uuid()
+            .hyphenated()
+            .encode_lower(&mut jti_buf);
+        let stamped = Stamped {
+            claims,
+            iat: now,
+            exp: now.saturating_add(max_age),
+            jti,
+        };
+        let plaintext = serde_json::to_vec(&stamped).map_err(|_| JwtError::InvalidClaims)?;
         // Never mint a token we would refuse to read back.
         if jwe::token_len(inner.header_segment.len(), key.enc, plaintext.len()) > MAX_TOKEN_LEN {
             return Err(JwtError::TooLarge);
@@ -302,30 +309,112 @@ impl JwtCodec {
     }
 }
 
+/// The claims as jose's `EncryptJWT` writes them, `{...claims, iat, exp, jti}`: keys already
+/// present keep their place with the new value, the others follow in that order. Serialized
+/// in place, without copying the claims.
+struct Stamped<'a> {
+    claims: &'a Claims,
+    iat: i64,
+    exp: i64,
+    jti: &'a str,
+}
+
+impl serde::Serialize for Stamped<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        let (mut iat, mut exp, mut jti) = (false, false, false);
+        for (k, v) in self.claims {
+            match k.as_str() {
+                "iat" => {
+                    iat = true;
+                    map.serialize_entry(k, &self.iat)?;
+                }
+                "exp" => {
+                    exp = true;
+                    map.serialize_entry(k, &self.exp)?;
+                }
+                "jti" => {
+                    jti = true;
+                    map.serialize_entry(k, self.jti)?;
+                }
+                _ => map.serialize_entry(k, v)?,
+            }
+        }
+        if !iat {
+            map.serialize_entry("iat", &self.iat)?;
+        }
+        if !exp {
+            map.serialize_entry("exp", &self.exp)?;
+        }
+        if !jti {
+            map.serialize_entry("jti", self.jti)?;
+        }
+        map.end()
+    }
+}
+
+/// A top-level JSON object read straight into [`Claims`], sized up front (claims sets are
+/// small; the generic `Value` path grows the map a few times on the way).
+struct ClaimsObject(Claims);
+
+impl<'de> serde::Deserialize<'de> for ClaimsObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = ClaimsObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> Result<ClaimsObject, A::Error> {
+                let mut map = Claims::with_capacity(access.size_hint().unwrap_or(0).max(12));
+                while let Some((k, v)) = access.next_entry::<String, Value>()? {
+                    // Duplicate names: the last one wins, as JSON.parse and serde_json's Value do.
+                    map.insert(k, v);
+                }
+                Ok(ClaimsObject(map))
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
+}
+
 /// Parses the plaintext as the claims object and applies jose's claim checks.
 fn validate_claims(plaintext: &[u8], header: &Claims, now: i64) -> Result<Claims, JwtError> {
     // Type confusion: the claims set must be a top-level JSON object.
-    let Ok(Value::Object(claims)) = serde_json::from_slice::<Value>(plaintext) else {
+    let Ok(ClaimsObject(claims)) = serde_json::from_slice::<ClaimsObject>(plaintext) else {
         return Err(JwtError::InvalidClaims);
     };
+    let (mut iat, mut nbf, mut exp) = (None, None, None);
+    for (k, v) in &claims {
+        match k.as_str() {
+            "iat" => iat = Some(v),
+            "nbf" => nbf = Some(v),
+            "exp" => exp = Some(v),
+            _ => {}
+        }
+    }
     // Time-check bypass: a non-numeric time claim is refused, not ignored (as jose does).
-    let time = |name: &str| -> Result<Option<f64>, JwtError> {
-        match claims.get(name) {
+    let time = |v: Option<&Value>| -> Result<Option<f64>, JwtError> {
+        match v {
             None => Ok(None),
             Some(v) => v.as_f64().map(Some).ok_or(JwtError::InvalidClaims),
         }
     };
-    time("iat")?;
+    time(iat)?;
     let now = now as f64;
     let tolerance = CLOCK_TOLERANCE as f64;
     // Premature use: nbf more than the tolerance in the future.
-    if let Some(nbf) = time("nbf")?
+    if let Some(nbf) = time(nbf)?
         && nbf > now + tolerance
     {
         return Err(JwtError::NotYetValid);
     }
     // Replay of old tokens: exp at or before now - tolerance (jose: `exp <= now - tolerance`).
-    if let Some(exp) = time("exp")?
+    if let Some(exp) = time(exp)?
         && exp <= now - tolerance
     {
         return Err(JwtError::Expired);
@@ -356,6 +445,35 @@ mod tests {
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/vectors/jwt-v5.json"
     ));
+
+    /// `Stamped` writes what inserting iat/exp/jti into a copy of the claims would.
+    #[test]
+    fn stamped_claims_match_inserting_into_a_copy() {
+        for input in [
+            json!({"name": "a", "sub": "1"}),
+            json!({"exp": 1, "name": "a", "jti": "old", "sub": "1"}),
+            json!({"iat": 5, "x": {"y": [1, 2]}}),
+            json!({}),
+        ] {
+            let Value::Object(claims) = input else {
+                unreachable!()
+            };
+            let mut copy = claims.clone();
+            copy.insert("iat".to_owned(), Value::from(10));
+            copy.insert("exp".to_owned(), Value::from(20));
+            copy.insert("jti".to_owned(), Value::from("j"));
+            let stamped = Stamped {
+                claims: &claims,
+                iat: 10,
+                exp: 20,
+                jti: "j",
+            };
+            assert_eq!(
+                serde_json::to_string(&stamped).unwrap(),
+                serde_json::to_string(&copy).unwrap()
+            );
+        }
+    }
 
     /// The clock the vectors were made and verified at.
     const NOW: i64 = 1_795_000_000;
