@@ -55,7 +55,16 @@
 //!
 //! # Behaviour
 //!
-//! * `get_session_and_user` is one query (a join).
+//! * `get_session_and_user` is one query (a join). On PostgreSQL it runs on connections of
+//!   its own (2, see `with_session_read_connections`), which go back to their set without
+//!   sqlx's test query, and the lookups
+//!   that wait for a connection at the same moment share one query
+//!   (`"sessionToken" = ANY($1)`): an idle server looks each session up at once, a busy one
+//!   makes fewer round trips than requests. A connection the server cut is replaced and
+//!   the lookup retried once.
+//! * `PostgresAdapter::connect` reaches a loopback host (`localhost`, `127.0.0.1`, `::1`, a
+//!   socket directory) without TLS unless the URL or `PGSSLMODE` names an `sslmode`; other
+//!   hosts keep sqlx's default (`prefer`).
 //! * `use_verification_token` is atomic: `DELETE ... RETURNING` on PostgreSQL and SQLite,
 //!   a transaction with `SELECT ... FOR UPDATE` then `DELETE` on MySQL/MariaDB.
 //! * `link_account` and `create_session` insert only if the user exists
@@ -71,6 +80,10 @@
 
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod error;
+#[cfg(feature = "postgres")]
+mod lean;
+#[cfg(feature = "postgres")]
+mod session_reads;
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod time_util;
 

@@ -1,16 +1,18 @@
 //! PostgreSQL, with the `@auth/pg-adapter` schema.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgSslMode};
 use tessera_core::{
     Account, AccountType, Adapter, AdapterError, AdapterErrorKind, AdapterResult, AdapterSession,
     NewUser, OffsetDateTime, User, UserUpdate, VerificationToken,
 };
 
 use crate::error::{db_err, decode_err, invalid};
+use crate::session_reads::SessionReads;
 use crate::time_util::truncate;
 
 /// The embedded migration: the `@auth/pg-adapter` tables plus Tessera's unique indexes.
@@ -27,23 +29,60 @@ const MIGRATION_LOCK: i64 = 0x7465_7373_6572_6101;
 #[derive(Debug, Clone)]
 pub struct PostgresAdapter {
     pool: PgPool,
+    /// Session reads, batched under load on their own connections.
+    reads: Arc<SessionReads>,
 }
+
+/// Connections kept for session reads, beside the pool's. Batching makes two enough for
+/// tens of thousands of lookups a second; more would only compete for the database's CPU.
+const READ_CONNECTIONS: usize = 2;
 
 impl PostgresAdapter {
     /// Connects a pool to `url` (`postgres://user:password@host/database`).
+    ///
+    /// Without an `sslmode` in the URL (or `PGSSLMODE`), a loopback host is reached without
+    /// TLS, as sqlx's default `prefer` would try it first; any other host keeps `prefer`.
     pub async fn connect(url: &str) -> AdapterResult<Self> {
-        let options =
+        let mut options =
             PgConnectOptions::from_str(url).map_err(|e| db_err("parse the database URL", e))?;
+        let sslmode_given = url.contains("sslmode=") || std::env::var_os("PGSSLMODE").is_some();
+        if !sslmode_given && is_loopback(options.get_host()) {
+            // TLS on loopback protects nothing (the bytes never leave the kernel) and costs
+            // both ends a record layer per query; the user's explicit sslmode always wins.
+            options = options.ssl_mode(PgSslMode::Disable);
+        }
         let pool = PgPoolOptions::new()
             .connect_with(options)
             .await
             .map_err(|e| db_err("connect to PostgreSQL", e))?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
-    /// Uses an existing pool.
+    /// Uses an existing pool (session reads open their own connections with its options).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        let reads = SessionReads::new(
+            (*pool.connect_options()).clone(),
+            READ_CONNECTIONS,
+            session_and_user_from_row,
+        );
+        Self {
+            pool,
+            reads: Arc::new(reads),
+        }
+    }
+
+    /// Sets how many connections session reads keep (2 by default; at least 1). Each
+    /// connection runs one query at a time for every lookup waiting when it starts.
+    pub fn with_session_read_connections(self, connections: usize) -> Self {
+        let reads = SessionReads::new(
+            (*self.pool.connect_options()).clone(),
+            connections,
+            session_and_user_from_row,
+        );
+        Self {
+            pool: self.pool,
+            reads: Arc::new(reads),
+        }
     }
 
     /// The pool.
@@ -138,6 +177,10 @@ fn account_from_row(row: &PgRow) -> AdapterResult<Account> {
     Ok(account)
 }
 
+fn session_and_user_from_row(row: &PgRow) -> AdapterResult<(AdapterSession, User)> {
+    Ok((session_from_row(row)?, user_from_row(row)?))
+}
+
 fn session_from_row(row: &PgRow) -> AdapterResult<AdapterSession> {
     let user_id: i32 = col(row, "userId")?;
     Ok(AdapterSession::new(
@@ -145,6 +188,17 @@ fn session_from_row(row: &PgRow) -> AdapterResult<AdapterSession> {
         user_id.to_string(),
         col::<OffsetDateTime>(row, "expires")?,
     ))
+}
+
+/// Whether a PostgreSQL host names this machine over TCP or a Unix socket directory.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host.starts_with('/')
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn micros(t: OffsetDateTime) -> OffsetDateTime {
@@ -345,21 +399,9 @@ impl Adapter for PostgresAdapter {
         &self,
         session_token: &str,
     ) -> AdapterResult<Option<(AdapterSession, User)>> {
-        // One round trip: the session joined with its user.
-        let row = sqlx::query(
-            r#"SELECT s."sessionToken", s."userId", s.expires,
-                      u.id, u.name, u.email, u."emailVerified", u.image
-               FROM sessions s JOIN users u ON u.id = s."userId"
-               WHERE s."sessionToken" = $1"#,
-        )
-        .bind(session_token)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| db_err("get_session_and_user", e))?;
-        match row {
-            Some(row) => Ok(Some((session_from_row(&row)?, user_from_row(&row)?))),
-            None => Ok(None),
-        }
+        // One query for the session joined with its user, shared with the lookups waiting
+        // at the same time.
+        self.reads.get(session_token).await
     }
 
     async fn update_session(

@@ -46,23 +46,6 @@ pub(crate) fn bytes<const N: usize>(rng: &dyn RandomSource) -> [u8; N] {
     b
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thread_random_draws_distinct_values() {
-        let a = bytes::<32>(&ThreadRandom);
-        let b = bytes::<32>(&ThreadRandom);
-        assert_ne!(a, b);
-        assert_ne!(a, [0u8; 32]);
-        // Fills of any size, across the reseed threshold.
-        let mut big = vec![0u8; 70 * 1024];
-        ThreadRandom.fill(&mut big);
-        assert!(big.iter().filter(|b| **b == 0).count() < 1024);
-    }
-}
-
 /// 32 random bytes as lowercase hex (next-auth's CSRF and email tokens).
 pub(crate) fn hex32(rng: &dyn RandomSource) -> String {
     hex(&bytes::<32>(rng))
@@ -87,4 +70,21 @@ pub(crate) fn uuid_v4(rng: &dyn RandomSource) -> String {
 /// A UUID v4 string from 16 random bytes (version and variant bits set).
 pub(crate) fn uuid_from_bytes(b: [u8; 16]) -> String {
     uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_random_draws_distinct_values() {
+        let a = bytes::<32>(&ThreadRandom);
+        let b = bytes::<32>(&ThreadRandom);
+        assert_ne!(a, b);
+        assert_ne!(a, [0u8; 32]);
+        // Fills of any size, across the reseed threshold.
+        let mut big = vec![0u8; 70 * 1024];
+        ThreadRandom.fill(&mut big);
+        assert!(big.iter().filter(|b| **b == 0).count() < 1024);
+    }
 }

@@ -5,7 +5,9 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tessera_adapter_tests::{Fixture, SuiteConfig};
-use tessera_core::{Account, Adapter, AdapterErrorKind, AdapterResult, NewUser};
+use tessera_core::{
+    Account, Adapter, AdapterErrorKind, AdapterResult, AdapterSession, NewUser, OffsetDateTime,
+};
 use tessera_sqlx::PostgresAdapter;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -236,4 +238,122 @@ fn unreachable_server_is_unavailable() {
             );
         },
     );
+}
+
+/// Creates `n` users, each with one session `tok-<i>`.
+async fn users_with_sessions(a: &PostgresAdapter, n: usize) -> Vec<String> {
+    let expires = OffsetDateTime::now_utc() + time::Duration::days(1);
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let user = a
+            .create_user(NewUser::new().with_email(format!("u{i}@example.com")))
+            .await
+            .expect("create user");
+        a.create_session(AdapterSession::new(format!("tok-{i}"), &user.id, expires))
+            .await
+            .expect("create session");
+        ids.push(user.id);
+    }
+    ids
+}
+
+/// Many lookups at once share queries; each still gets exactly its own session (or none),
+/// duplicates included.
+#[test]
+fn concurrent_session_reads_each_get_their_own_answer() {
+    run(|f| async move {
+        // One read connection: every lookup waits in a batch behind another.
+        let a = f.adapter().clone().with_session_read_connections(1);
+        let ids = users_with_sessions(&a, 60).await;
+        let mut tasks = Vec::new();
+        for round in 0..3 {
+            for i in 0..70 {
+                let a = a.clone();
+                tasks.push(tokio::spawn(async move {
+                    let token = format!("tok-{i}");
+                    (i, round, a.get_session_and_user(&token).await)
+                }));
+            }
+        }
+        for t in tasks {
+            let (i, round, found) = t.await.expect("lookup task");
+            let found = found.expect("lookup");
+            if i < 60 {
+                let (session, user) = found.unwrap_or_else(|| panic!("tok-{i} round {round}"));
+                assert_eq!(session.session_token, format!("tok-{i}"));
+                assert_eq!(session.user_id, ids[i]);
+                assert_eq!(user.id, ids[i]);
+                assert_eq!(
+                    user.email.as_deref(),
+                    Some(format!("u{i}@example.com").as_str())
+                );
+            } else {
+                assert!(found.is_none(), "tok-{i} does not exist");
+            }
+        }
+    });
+}
+
+/// Lookups dropped half-way (their request went away) leave the others answered.
+#[test]
+fn dropped_session_reads_do_not_strand_the_others() {
+    run(|f| async move {
+        let a = f.adapter().clone();
+        let ids = users_with_sessions(&a, 20).await;
+        let mut kept = Vec::new();
+        for i in 0..200 {
+            let a = a.clone();
+            let task = tokio::spawn(async move {
+                let token = format!("tok-{}", i % 20);
+                (i % 20, a.get_session_and_user(&token).await)
+            });
+            if i % 3 == 0 {
+                tokio::task::yield_now().await;
+                task.abort();
+            } else {
+                kept.push(task);
+            }
+        }
+        for t in kept {
+            let (i, found) = tokio::time::timeout(std::time::Duration::from_secs(20), t)
+                .await
+                .expect("a lookup was stranded")
+                .expect("lookup task");
+            let (_, user) = found.expect("lookup").expect("session exists");
+            assert_eq!(user.id, ids[i]);
+        }
+    });
+}
+
+/// Connections cut by the server (restart, admin, proxy) are replaced without an error.
+#[test]
+fn session_reads_survive_terminated_connections() {
+    run(|f| async move {
+        let a = f.adapter().clone();
+        users_with_sessions(&a, 1).await;
+        assert!(
+            a.get_session_and_user("tok-0")
+                .await
+                .expect("read")
+                .is_some()
+        );
+        let mut admin = admin_connection().await;
+        let killed: i64 = sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&f.db.name)
+        .fetch_one(&mut admin)
+        .await
+        .expect("terminate");
+        assert!(killed > 0, "no connection to cut");
+        // Give the backends a moment to go.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let (session, _) = a
+            .get_session_and_user("tok-0")
+            .await
+            .expect("a cut connection is replaced, not reported")
+            .expect("session exists");
+        assert_eq!(session.session_token, "tok-0");
+    });
 }
