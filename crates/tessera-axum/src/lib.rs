@@ -6,6 +6,7 @@
 //! | item | next-auth | what |
 //! |---|---|---|
 //! | [`router`] | `NextAuth(options)` route | the `/api/auth/*` routes, to `nest` at the auth path |
+//! | [`mounted_router`] | `NextAuth(options)` route | the same routes at the engine's base path, to `merge` |
 //! | [`AuthLayer`] | — | puts the engine in each request, resolves the session at most once per request, sends the refreshed session cookie |
 //! | [`Session<T>`] | `getServerSession` | the signed-in session, typed; rejects with a redirect to sign-in (pages) or 401 JSON (API) |
 //! | `Option<Session<T>>` | `getServerSession` | the session if there is one |
@@ -87,6 +88,6 @@ pub use kind::RouteKind;
 pub use layer::{AuthLayer, AuthService};
 pub use rejection::{RejectionReason, SessionRejection};
 pub use require::{AuthorizeRequest, RequireAuth, RequireAuthLayer, require_auth};
-pub use routes::router;
+pub use routes::{mounted_router, router};
 pub use tessera::Auth;
 pub use typed::{DefaultSession, Extra, SessionUser, merge_json};

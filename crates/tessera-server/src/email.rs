@@ -1,7 +1,5 @@
 //! Email sign-in of the server: `[[providers]] type = "email"` (with `AUTH_EMAIL_SERVER` /
-//! `AUTH_EMAIL_FROM`) and the client IP for its per-IP limit.
-
-use std::net::SocketAddr;
+//! `AUTH_EMAIL_FROM`).
 
 use crate::{ConfigFileError, ServerError, Settings, config};
 
@@ -89,24 +87,6 @@ pub(crate) fn provider(
         limits = limits.with_client_ip(ClientIpSource::Header(name));
     }
     Ok(provider.with_limits(limits))
-}
-
-/// Hands the socket peer address to the engine as [`tessera::ClientIp`] (for the email
-/// provider's per-IP limit). Absent when the router is served without connect info.
-pub(crate) async fn client_ip(
-    mut request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if let Some(axum::extract::ConnectInfo(addr)) = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .copied()
-    {
-        request
-            .extensions_mut()
-            .insert(tessera::ClientIp(addr.ip()));
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]

@@ -443,7 +443,6 @@ impl App {
 
     /// The routes: `/`, `/healthz`, `/api/auth/*` and `/static/*`.
     pub fn router(&self) -> Router {
-        let base = self.auth.base_path().to_owned();
         let mut pages = Router::new()
             .route("/", get(home::home))
             .route("/healthz", get(|| async { "ok" }));
@@ -454,8 +453,7 @@ impl App {
         // from the engine directly and set their own cookies.
         pages
             .layer(AuthLayer::new(self.auth.clone()))
-            .nest(&base, tessera_axum::router(self.auth.clone()))
-            .layer(axum::middleware::from_fn(email::client_ip))
+            .merge(tessera_axum::mounted_router(self.auth.clone()))
     }
 
     /// Binds and serves until Ctrl-C or SIGTERM.
@@ -475,7 +473,8 @@ impl App {
                 "demo mode: sign in at {base}/signin as {DEMO_EMAIL} with password {DEMO_PASSWORD}"
             );
         }
-        // The peer address feeds the email provider's per-IP limit (see `email::client_ip`).
+        // The peer address feeds the email provider's per-IP limit (tessera-axum's routes
+        // read it from `ConnectInfo`).
         axum::serve(
             listener,
             self.router()
