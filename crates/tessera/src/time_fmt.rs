@@ -11,25 +11,22 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Pushes `n` as exactly `width` decimal digits (zero-padded; larger values keep all digits).
+/// Pushes `n` as at least `width` decimal digits (zero-padded), in one `push_str`.
 fn push_num(out: &mut String, n: u32, width: usize) {
-    let mut digits = [0u8; 10];
-    let mut len = 0;
+    let mut digits = [b'0'; 10];
+    let mut i = digits.len();
     let mut v = n;
     loop {
-        digits[len] = b'0' + (v % 10) as u8;
-        len += 1;
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
         v /= 10;
         if v == 0 {
             break;
         }
     }
-    for _ in len..width {
-        out.push('0');
-    }
-    for d in digits[..len].iter().rev() {
-        out.push(*d as char);
-    }
+    let start = i.min(digits.len().saturating_sub(width));
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or(""));
 }
 
 /// Pushes a year as JavaScript does: four digits for 0..=9999, else a sign and six digits

@@ -263,9 +263,14 @@ impl SetCookie {
 
 /// Request cookies, parsed as npm `cookie` 0.7 `parse` does: first occurrence of a name wins,
 /// values percent-decoded when they decode (kept raw otherwise), surrounding quotes removed.
+///
+/// Names and values live in one buffer (every request parses its cookies: two allocations
+/// rather than two per cookie).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RequestCookies {
-    pairs: Vec<(String, String)>,
+    buf: String,
+    /// `(name start, name end, value end)` in `buf`; the value starts at the name's end.
+    pairs: Vec<(u32, u32, u32)>,
 }
 
 /// At most this many cookies are read from a request; the rest are ignored.
@@ -273,43 +278,64 @@ const MAX_COOKIES: usize = 256;
 
 impl RequestCookies {
     pub(crate) fn parse<'a>(headers: impl Iterator<Item = &'a str>) -> Self {
-        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut out = Self::default();
         for header in headers {
+            // The names and values of a header never outgrow it.
+            out.buf.reserve(header.len());
             for part in header.split(';') {
                 // Resource exhaustion: bound the work a hostile Cookie header can cause.
-                if pairs.len() >= MAX_COOKIES {
-                    return Self { pairs };
+                if out.pairs.len() >= MAX_COOKIES {
+                    return out;
                 }
                 let Some((name, value)) = part.split_once('=') else {
                     continue;
                 };
                 let name = name.trim();
-                if name.is_empty() || pairs.iter().any(|(n, _)| n == name) {
+                if name.is_empty() || out.get(name).is_some() {
                     continue;
                 }
                 let mut value = value.trim();
                 if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
                     value = &value[1..value.len() - 1];
                 }
-                let decoded = if value.contains('%') {
-                    match percent_decode_str(value).decode_utf8() {
-                        Ok(v) => v.into_owned(),
-                        Err(_) => value.to_owned(),
-                    }
-                } else {
-                    value.to_owned()
+                let start = out.buf.len();
+                out.buf.push_str(name);
+                let name_end = out.buf.len();
+                match value
+                    .contains('%')
+                    .then(|| percent_decode_str(value).decode_utf8())
+                {
+                    Some(Ok(decoded)) => out.buf.push_str(&decoded),
+                    _ => out.buf.push_str(value),
+                }
+                let end = out.buf.len();
+                // Header values are bounded far below 4 GiB by every HTTP stack.
+                let (Ok(start), Ok(name_end), Ok(end)) = (
+                    u32::try_from(start),
+                    u32::try_from(name_end),
+                    u32::try_from(end),
+                ) else {
+                    return out;
                 };
-                pairs.push((name.to_owned(), decoded));
+                out.pairs.push((start, name_end, end));
             }
         }
-        Self { pairs }
+        out
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.pairs.iter().map(|&(start, name_end, end)| {
+            (
+                self.buf
+                    .get(start as usize..name_end as usize)
+                    .unwrap_or(""),
+                self.buf.get(name_end as usize..end as usize).unwrap_or(""),
+            )
+        })
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// Every cookie whose name starts with `prefix`, in request order.
@@ -317,10 +343,7 @@ impl RequestCookies {
         &'a self,
         prefix: &'a str,
     ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        self.pairs
-            .iter()
-            .filter(move |(n, _)| n.starts_with(prefix))
-            .map(|(n, v)| (n.as_str(), v.as_str()))
+        self.iter().filter(move |(n, _)| n.starts_with(prefix))
     }
 }
 
@@ -370,17 +393,17 @@ impl<'a> SessionStore<'a> {
 
     /// Deletions of stale chunks, then the new token split into chunks; a name both deleted and
     /// written appears once, as the new value, in the deletion's place (JS object key order).
-    pub(crate) fn chunk(&self, token: &str, expires: OffsetDateTime) -> Vec<SetCookie> {
+    pub(crate) fn chunk(&self, token: String, expires: OffsetDateTime) -> Vec<SetCookie> {
         let mut out = self.clean();
         let n = token.len().div_ceil(self.chunk_size).max(1);
-        let mut put = |name: String, value: &str| {
+        let mut put = |name: String, value: String| {
             let cookie = SetCookie {
-                name: name.clone(),
-                value: value.to_owned(),
+                name,
+                value,
                 options: self.def.options.clone(),
                 expires: Some(expires),
             };
-            match out.iter_mut().find(|c| c.name == name) {
+            match out.iter_mut().find(|c| c.name == cookie.name) {
                 Some(slot) => *slot = cookie,
                 None => out.push(cookie),
             }
@@ -393,7 +416,7 @@ impl<'a> SessionStore<'a> {
                 let start = i * self.chunk_size;
                 let end = (start + self.chunk_size).min(token.len());
                 let part = token.get(start..end).unwrap_or("");
-                put(format!("{}.{i}", self.def.name), part);
+                put(format!("{}.{i}", self.def.name), part.to_owned());
             }
         }
         out
@@ -513,7 +536,7 @@ mod tests {
         let store = SessionStore::new(&names.session_token, 3933, &jar);
         assert_eq!(store.value(), "old");
         let at = datetime!(2026-12-27 14:15:04 UTC);
-        let out = store.chunk(&token, at);
+        let out = store.chunk(token.clone(), at);
         let names_out: Vec<_> = out
             .iter()
             .map(|c| (c.name.as_str(), c.value.len()))
@@ -537,7 +560,7 @@ mod tests {
         let jar = RequestCookies::parse([header.as_str()].into_iter());
         let store = SessionStore::new(&names.session_token, 3933, &jar);
         assert_eq!(store.value(), "aaabbb");
-        let out = store.chunk("short", at);
+        let out = store.chunk("short".to_owned(), at);
         assert_eq!(out.len(), 3);
         assert_eq!(out[0].name, "next-auth.session-token.1");
         assert_eq!(out[2].name, "next-auth.session-token");

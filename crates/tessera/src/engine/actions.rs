@@ -543,7 +543,7 @@ async fn credentials_callback(ctx: &Ctx<'_>, inc: &Incoming, p: &CredentialsProv
                 return Outcome::redirect(ctx.error_url(ErrorKind::Callback.code()));
             }
         };
-        store.chunk(&encoded, expires)
+        store.chunk(encoded, expires)
     };
     inner
         .events

@@ -40,11 +40,25 @@ pub(crate) async fn read(
     })
 }
 
-/// Copies `from[key]` to `to[as_key]` when present (JS `undefined` fields vanish, `null` stays).
-fn copy(from: &Map<String, Value>, key: &str, to: &mut Map<String, Value>, as_key: &str) {
-    if let Some(v) = from.get(key) {
-        to.insert(as_key.to_owned(), v.clone());
+/// `{name, email, image: picture}` of a token, in that order, each only when present (JS
+/// `undefined` fields vanish, `null` stays). One pass over the token.
+fn user_of(token: &Map<String, Value>) -> Map<String, Value> {
+    let (mut name, mut email, mut picture) = (None, None, None);
+    for (k, v) in token {
+        match k.as_str() {
+            "name" => name = Some(v),
+            "email" => email = Some(v),
+            "picture" => picture = Some(v),
+            _ => {}
+        }
     }
+    let mut user = Map::with_capacity(3);
+    for (key, value) in [("name", name), ("email", email), ("image", picture)] {
+        if let Some(v) = value {
+            user.insert(key.to_owned(), v.clone());
+        }
+    }
+    user
 }
 
 pub(crate) async fn compute(
@@ -102,12 +116,8 @@ pub(crate) async fn compute(
             // next-auth v4 builds `user` from the decoded token object, which JS jwt callbacks
             // usually mutate in place and return (`token.name = ...; return token`). A Rust
             // callback returns its token instead, so the returned token is that same object.
-            let source = &token;
-            let mut user = Map::new();
-            copy(source, "name", &mut user, "name");
-            copy(source, "email", &mut user, "email");
-            copy(source, "picture", &mut user, "image");
-            let mut session = Map::new();
+            let user = user_of(&token);
+            let mut session = Map::with_capacity(2);
             session.insert("user".to_owned(), Value::Object(user));
             session.insert("expires".to_owned(), Value::String(iso(new_expires)));
             let body = match inner
@@ -142,7 +152,7 @@ pub(crate) async fn compute(
                     return Ok(signed_out());
                 }
             };
-            let cookies = store.chunk(&encoded, new_expires);
+            let cookies = store.chunk(encoded, new_expires);
             inner
                 .events
                 .session(&SessionEvent {

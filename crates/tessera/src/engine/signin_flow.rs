@@ -195,7 +195,7 @@ pub(crate) async fn complete(
                 inner.jwt_max_age,
                 &*inner.random,
             ) {
-                Ok(encoded) => out_cookies.extend(store.chunk(&encoded, expires)),
+                Ok(encoded) => out_cookies.extend(store.chunk(encoded, expires)),
                 Err(e) => {
                     tracing::error!(error = %e, "could not encode the session");
                     return fail(ErrorKind::Callback.code(), out_cookies);
