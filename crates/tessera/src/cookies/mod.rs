@@ -394,8 +394,13 @@ impl<'a> SessionStore<'a> {
     /// Deletions of stale chunks, then the new token split into chunks; a name both deleted and
     /// written appears once, as the new value, in the deletion's place (JS object key order).
     pub(crate) fn chunk(&self, token: String, expires: OffsetDateTime) -> Vec<SetCookie> {
-        let mut out = self.clean();
         let n = token.len().div_ceil(self.chunk_size).max(1);
+        // Hot path: the one cookie of the request is rewritten in place, no deletion to build.
+        let mut out = if n == 1 && self.present.as_slice() == [self.def.name.as_str()] {
+            Vec::with_capacity(1)
+        } else {
+            self.clean()
+        };
         let mut put = |name: String, value: String| {
             let cookie = SetCookie {
                 name,

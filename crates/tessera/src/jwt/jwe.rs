@@ -33,11 +33,50 @@ pub(super) struct Parts<'a> {
     /// The content-encryption algorithm named by the header.
     pub(super) enc: Enc,
     /// Initialisation vector (length checked against `enc`).
-    pub(super) iv: Vec<u8>,
+    pub(super) iv: Short,
     /// Ciphertext.
     pub(super) ciphertext: Vec<u8>,
     /// Authentication tag (length checked against `enc`).
-    pub(super) tag: Vec<u8>,
+    pub(super) tag: Short,
+}
+
+/// A short decoded segment (IV or tag: at most 32 bytes), kept on the stack.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Short {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Short {
+    pub(super) fn as_slice(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl PartialEq<Vec<u8>> for Short {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+/// [`b64`] into a [`Short`]; a segment decoding to more than 32 bytes is malformed.
+fn b64_short(segment: &str) -> Result<Short, JwtError> {
+    let mut out = Short {
+        buf: [0; 32],
+        len: 0,
+    };
+    // 32 bytes are 43 base64url characters; refuse longer input before decoding.
+    if segment.len() > 43 {
+        return Err(JwtError::Malformed);
+    }
+    out.len = URL_SAFE_NO_PAD
+        .decode_slice(segment, &mut out.buf)
+        .map_err(|_| JwtError::Malformed)?;
+    Ok(out)
 }
 
 /// Strict base64url without padding; invalid characters, `=` and non-canonical trailing bits
@@ -86,9 +125,9 @@ pub(super) fn parse<'a>(token: &'a str, accepted: &[Enc]) -> Result<Parts<'a>, J
         Some(enc) if accepted.contains(&enc) => (Map::new(), enc),
         _ => parse_header(header_segment, accepted)?,
     };
-    let iv = b64(iv)?;
+    let iv = b64_short(iv)?;
     let ciphertext = b64(ciphertext)?;
-    let tag = b64(tag)?;
+    let tag = b64_short(tag)?;
     // Nonce/tag truncation attacks: IV and tag must have the algorithm's exact lengths.
     if iv.len() != enc.iv_len() || tag.len() != enc.tag_len() {
         return Err(JwtError::Malformed);
@@ -233,8 +272,13 @@ pub(super) fn seal(
     }
 }
 
-/// Authenticates and decrypts `parts` under `key`; any failure is [`JwtError::DecryptionFailed`].
-pub(super) fn open(key: &ContentKey, parts: &Parts<'_>) -> Result<Vec<u8>, JwtError> {
+/// Authenticates and decrypts `ciphertext` (the ciphertext of `parts`, or a copy of it) under
+/// `key`, in place; any failure is [`JwtError::DecryptionFailed`].
+pub(super) fn open(
+    key: &ContentKey,
+    parts: &Parts<'_>,
+    mut ciphertext: Vec<u8>,
+) -> Result<Vec<u8>, JwtError> {
     // Algorithm confusion: a key is only ever used with the algorithm it was derived for.
     if key.enc != parts.enc {
         return Err(JwtError::DecryptionFailed);
@@ -247,29 +291,27 @@ pub(super) fn open(key: &ContentKey, parts: &Parts<'_>) -> Result<Vec<u8>, JwtEr
                 .map_err(|_| JwtError::Malformed)?;
             let tag = Tag::<Aes256Gcm>::try_from(parts.tag.as_slice())
                 .map_err(|_| JwtError::Malformed)?;
-            let mut buffer = parts.ciphertext.clone();
             // Forgery: GCM verifies the tag (constant time) before releasing any plaintext.
-            gcm.decrypt_inout_detached(&nonce, aad, buffer.as_mut_slice().into(), &tag)
+            gcm.decrypt_inout_detached(&nonce, aad, ciphertext.as_mut_slice().into(), &tag)
                 .map_err(|_| JwtError::DecryptionFailed)?;
-            Ok(buffer)
+            Ok(ciphertext)
         }
         Cipher::CbcHs512 { mac, aes } => {
-            let expected = cbc_hs512_tag(mac, aad, &parts.iv, &parts.ciphertext);
+            let expected = cbc_hs512_tag(mac, aad, parts.iv.as_slice(), &ciphertext);
             // Forgery and padding oracles: verify the MAC, in constant time, before decrypting.
             if !bool::from(expected.as_slice().ct_eq(parts.tag.as_slice())) {
                 return Err(JwtError::DecryptionFailed);
             }
             let decryptor =
-                cbc::Decryptor::<Aes256>::inner_iv_slice_init((**aes).clone(), &parts.iv)
+                cbc::Decryptor::<Aes256>::inner_iv_slice_init((**aes).clone(), parts.iv.as_slice())
                     .map_err(|_| JwtError::Malformed)?;
-            let mut buffer = parts.ciphertext.clone();
             // Malformed padding under a valid MAC (a buggy or hostile key holder): reject.
             let len = decryptor
-                .decrypt_padded::<Pkcs7>(&mut buffer)
+                .decrypt_padded::<Pkcs7>(&mut ciphertext)
                 .map_err(|_| JwtError::DecryptionFailed)?
                 .len();
-            buffer.truncate(len);
-            Ok(buffer)
+            ciphertext.truncate(len);
+            Ok(ciphertext)
         }
     }
 }
@@ -330,7 +372,7 @@ mod tests {
     /// Parses and opens with the right key.
     fn open_token(enc: Enc, token: &str) -> Result<Vec<u8>, JwtError> {
         let parts = parse(token, BOTH)?;
-        open(&key(enc), &parts)
+        open(&key(enc), &parts, parts.ciphertext.clone())
     }
 
     #[test]
@@ -652,7 +694,7 @@ mod tests {
         let token = token(Enc::A256Gcm);
         let parts = parse(&token, BOTH).unwrap();
         assert_eq!(
-            open(&key(Enc::A256CbcHs512), &parts).err(),
+            open(&key(Enc::A256CbcHs512), &parts, parts.ciphertext.clone()).err(),
             Some(JwtError::DecryptionFailed)
         );
     }
@@ -663,7 +705,10 @@ mod tests {
             let token = token(enc);
             let parts = parse(&token, BOTH).unwrap();
             let other = ContentKey::derive(enc, 0, b"other", b"salt", b"test info").unwrap();
-            assert_eq!(open(&other, &parts).err(), Some(JwtError::DecryptionFailed));
+            assert_eq!(
+                open(&other, &parts, parts.ciphertext.clone()).err(),
+                Some(JwtError::DecryptionFailed)
+            );
         }
     }
 
@@ -690,7 +735,10 @@ mod tests {
             let tag = cbc_hs512_tag(mac, header.as_bytes(), &iv, &ciphertext);
             let token = serialize(&header, &iv, &ciphertext, &tag);
             let parts = parse(&token, BOTH).unwrap();
-            assert_eq!(open(&key, &parts).err(), Some(JwtError::DecryptionFailed));
+            assert_eq!(
+                open(&key, &parts, parts.ciphertext.clone()).err(),
+                Some(JwtError::DecryptionFailed)
+            );
         }
     }
 

@@ -284,13 +284,28 @@ impl JwtCodec {
     /// `ERR_JWE_INVALID`, `DecryptionFailed`, `Expired`).
     pub fn decode(&self, token: &str, now: i64) -> Result<Decoded, JwtError> {
         let inner = &*self.inner;
-        let parts = jwe::parse(token, inner.format.accepted_encs())?;
+        let mut parts = jwe::parse(token, inner.format.accepted_encs())?;
         let mut candidates = inner.keys.iter().filter(|k| k.enc == parts.enc);
         let (secret_index, plaintext) = match inner.format {
             // v4 has no kid: try each secret in order, first success wins.
-            JwtFormat::V4 => candidates
-                .find_map(|key| jwe::open(key, &parts).ok().map(|p| (key.secret_index, p)))
-                .ok_or(JwtError::DecryptionFailed)?,
+            JwtFormat::V4 => {
+                let mut found = None;
+                let mut candidates = candidates.peekable();
+                while let Some(key) = candidates.next() {
+                    // Hot path: the last (usually only) candidate decrypts the ciphertext in
+                    // place; earlier ones work on a copy.
+                    let buffer = if candidates.peek().is_some() {
+                        parts.ciphertext.clone()
+                    } else {
+                        std::mem::take(&mut parts.ciphertext)
+                    };
+                    if let Ok(p) = jwe::open(key, &parts, buffer) {
+                        found = Some((key.secret_index, p));
+                        break;
+                    }
+                }
+                found.ok_or(JwtError::DecryptionFailed)?
+            }
             // v5: the kid selects the secret; no kid means the first secret.
             JwtFormat::V5 => {
                 let key = match parts.header.get("kid") {
@@ -298,7 +313,8 @@ impl JwtCodec {
                     Some(kid) => candidates.find(|k| kid.as_str() == Some(k.kid.as_str())),
                 }
                 .ok_or(JwtError::NoMatchingKey)?;
-                (key.secret_index, jwe::open(key, &parts)?)
+                let buffer = std::mem::take(&mut parts.ciphertext);
+                (key.secret_index, jwe::open(key, &parts, buffer)?)
             }
         };
         let claims = validate_claims(&plaintext, &parts.header, now)?;
