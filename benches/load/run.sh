@@ -2,12 +2,16 @@
 # Loopback load: GET /api/auth/session with a valid session cookie, tessera-server vs the real
 # next-auth 4.24.15 handler, one after the other, each server pinned to core 0 and wrk to core 1.
 # Both get the same cookie (minted by next-auth/jwt with the same secret).
-# Usage: benches/load/run.sh [duration=15s] [connections=32]
+# Each server is measured ROUNDS times (default 3) and the median round is reported: the
+# machines this runs on are shared, and one round can lose a fifth of its throughput to a
+# neighbour.
+# Usage: [ROUNDS=3] benches/load/run.sh [duration=15s] [connections=32]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dur=${1:-15s}
 conns=${2:-32}
+rounds=${ROUNDS:-3}
 export AUTH_SECRET=load-bench-secret-0123456789abcdef
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -34,7 +38,15 @@ measure() { # name port pid
   echo "--- $name"
   # Warm up, then measure.
   taskset -c 1 wrk -t1 -c"$conns" -d3s -H "Cookie: next-auth.session-token=$cookie" "http://127.0.0.1:$port/api/auth/session" >/dev/null
-  taskset -c 1 wrk -t1 -c"$conns" -d"$dur" --latency -H "Cookie: next-auth.session-token=$cookie" "http://127.0.0.1:$port/api/auth/session" | tee "$tmp/$name.txt"
+  for r in $(seq 1 "$rounds"); do
+    taskset -c 1 wrk -t1 -c"$conns" -d"$dur" --latency -H "Cookie: next-auth.session-token=$cookie" "http://127.0.0.1:$port/api/auth/session" > "$tmp/$name.$r.txt"
+    echo "round $r: $(awk '/Requests\/sec/ {print $2}' "$tmp/$name.$r.txt") req/s, p99 $(awk '$1 == "99%" {print $2}' "$tmp/$name.$r.txt")"
+  done
+  # The median round, by throughput.
+  local median
+  median=$(for r in $(seq 1 "$rounds"); do echo "$(awk '/Requests\/sec/ {print $2}' "$tmp/$name.$r.txt") $r"; done | sort -n | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
+  echo "median round ($median):"
+  tee "$tmp/$name.txt" < "$tmp/$name.$median.txt"
   echo "RSS after the load: $(grep VmRSS /proc/$pid/status | awk '{print $2, $3}'), peak since start: $(grep VmHWM /proc/$pid/status | awk '{print $2, $3}')"
 }
 

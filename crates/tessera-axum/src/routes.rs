@@ -36,10 +36,15 @@ where
     } else {
         base
     };
-    let rest = format!("{}/{{*rest}}", base.trim_end_matches('/'));
-    Router::new()
-        .route(&base, any(handle))
-        .route(&rest, any(handle))
+    let prefix = base.trim_end_matches('/');
+    let mut router = Router::new().route(&base, any(handle));
+    // The routes every page load hits, without a path parameter to extract; the wildcard
+    // takes the rest.
+    for action in ["session", "csrf", "providers"] {
+        router = router.route(&format!("{prefix}/{action}"), any(handle));
+    }
+    router
+        .route(&format!("{prefix}/{{*rest}}"), any(handle))
         .with_state(auth)
 }
 
