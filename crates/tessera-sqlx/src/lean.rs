@@ -14,8 +14,8 @@ use std::time::Duration;
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-/// How long a read waits for a free connection before giving up (the store is then
-/// reported unavailable, as sqlx's pool does after its acquire timeout).
+/// How long a read waits for a free connection, or for a new one to open, before giving up
+/// (the store is then reported unavailable, as sqlx's pool does after its acquire timeout).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A boxed future borrowing a connection.
@@ -90,7 +90,11 @@ impl<C: Connection> LeanPool<C> {
                 Err(_) => drop(conn),
             }
         }
-        let mut conn = self.options.connect().await?;
+        // A database that does not answer (a dropped route, a full backlog) must not hold
+        // the read for the TCP timeout: give up as the pool's acquire would.
+        let mut conn = tokio::time::timeout(ACQUIRE_TIMEOUT, self.options.connect())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
         let result = f(&mut conn).await;
         if result.as_ref().err().is_none_or(reusable_after) {
             self.put_back(conn);
