@@ -1,9 +1,9 @@
 //! The `/api/auth/*` routes.
 
-use axum::Router;
-use axum::body::Body;
 use std::net::SocketAddr;
 
+use axum::Router;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;

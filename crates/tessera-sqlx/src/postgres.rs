@@ -45,8 +45,10 @@ impl PostgresAdapter {
     pub async fn connect(url: &str) -> AdapterResult<Self> {
         let mut options =
             PgConnectOptions::from_str(url).map_err(|e| db_err("parse the database URL", e))?;
-        let sslmode_given = url.contains("sslmode=") || std::env::var_os("PGSSLMODE").is_some();
-        if !sslmode_given && is_loopback(options.get_host()) {
+        if !names_sslmode(url)
+            && std::env::var_os("PGSSLMODE").is_none()
+            && is_loopback(options.get_host())
+        {
             // TLS on loopback protects nothing (the bytes never leave the kernel) and costs
             // both ends a record layer per query; the user's explicit sslmode always wins.
             options = options.ssl_mode(PgSslMode::Disable);
@@ -60,29 +62,15 @@ impl PostgresAdapter {
 
     /// Uses an existing pool (session reads open their own connections with its options).
     pub fn from_pool(pool: PgPool) -> Self {
-        let reads = SessionReads::new(
-            (*pool.connect_options()).clone(),
-            READ_CONNECTIONS,
-            session_and_user_from_row,
-        );
-        Self {
-            pool,
-            reads: Arc::new(reads),
-        }
+        let reads = Arc::new(SessionReads::new(&pool, READ_CONNECTIONS));
+        Self { pool, reads }
     }
 
     /// Sets how many connections session reads keep (2 by default; at least 1). Each
     /// connection runs one query at a time for every lookup waiting when it starts.
     pub fn with_session_read_connections(self, connections: usize) -> Self {
-        let reads = SessionReads::new(
-            (*self.pool.connect_options()).clone(),
-            connections,
-            session_and_user_from_row,
-        );
-        Self {
-            pool: self.pool,
-            reads: Arc::new(reads),
-        }
+        let reads = Arc::new(SessionReads::new(&self.pool, connections));
+        Self { reads, ..self }
     }
 
     /// The pool.
@@ -177,7 +165,7 @@ fn account_from_row(row: &PgRow) -> AdapterResult<Account> {
     Ok(account)
 }
 
-fn session_and_user_from_row(row: &PgRow) -> AdapterResult<(AdapterSession, User)> {
+pub(crate) fn session_and_user_from_row(row: &PgRow) -> AdapterResult<(AdapterSession, User)> {
     Ok((session_from_row(row)?, user_from_row(row)?))
 }
 
@@ -188,6 +176,15 @@ fn session_from_row(row: &PgRow) -> AdapterResult<AdapterSession> {
         user_id.to_string(),
         col::<OffsetDateTime>(row, "expires")?,
     ))
+}
+
+/// Whether a connection URL sets the TLS mode (`sslmode` or sqlx's `ssl-mode` parameter).
+fn names_sslmode(url: &str) -> bool {
+    url.split_once('?').is_some_and(|(_, query)| {
+        query
+            .split('&')
+            .any(|pair| matches!(pair.split('=').next(), Some("sslmode" | "ssl-mode")))
+    })
 }
 
 /// Whether a PostgreSQL host names this machine over TCP or a Unix socket directory.
@@ -480,7 +477,27 @@ impl Adapter for PostgresAdapter {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_id;
+    use super::{is_loopback, names_sslmode, parse_id};
+
+    #[test]
+    fn tls_is_skipped_only_for_loopback_without_an_explicit_mode() {
+        assert!(names_sslmode("postgres://u@h/db?sslmode=require"));
+        assert!(names_sslmode("postgres://u@h/db?a=1&ssl-mode=disable"));
+        assert!(!names_sslmode("postgres://u:sslmode=x@h/db"));
+        assert!(!names_sslmode("postgres://u@h/db?application_name=sslmode"));
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "/var/run/postgresql",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in ["db.example.com", "10.0.0.5", "localhost.example.com"] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
 
     #[test]
     fn only_canonical_ids() {

@@ -10,12 +10,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
+use sqlx::postgres::{PgConnection, PgPool};
 use tessera_core::{AdapterError, AdapterResult, AdapterSession, User};
 use tokio::sync::oneshot;
 
 use crate::error::db_err;
 use crate::lean::LeanPool;
+use crate::postgres::session_and_user_from_row;
 
 /// Most tokens looked up by one query.
 const MAX_BATCH: usize = 64;
@@ -35,7 +36,6 @@ struct Waiter {
 pub(crate) struct SessionReads {
     conns: LeanPool<PgConnection>,
     queue: Mutex<Vec<Waiter>>,
-    decode: fn(&PgRow) -> AdapterResult<(AdapterSession, User)>,
 }
 
 impl std::fmt::Debug for SessionReads {
@@ -47,15 +47,11 @@ impl std::fmt::Debug for SessionReads {
 }
 
 impl SessionReads {
-    pub(crate) fn new(
-        options: PgConnectOptions,
-        connections: usize,
-        decode: fn(&PgRow) -> AdapterResult<(AdapterSession, User)>,
-    ) -> Self {
+    /// Session reads opening `connections` connections of their own, with `pool`'s options.
+    pub(crate) fn new(pool: &PgPool, connections: usize) -> Self {
         Self {
-            conns: LeanPool::new(options, connections),
+            conns: LeanPool::new((*pool.connect_options()).clone(), connections),
             queue: Mutex::new(Vec::new()),
-            decode,
         }
     }
 
@@ -149,7 +145,7 @@ impl SessionReads {
             let Ok(token) = row.try_get::<String, _>("sessionToken") else {
                 continue;
             };
-            found.insert(token, (self.decode)(row).map_err(Arc::new));
+            found.insert(token, session_and_user_from_row(row).map_err(Arc::new));
         }
         for w in batch {
             let result = match found.get(&w.token) {

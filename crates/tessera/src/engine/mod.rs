@@ -448,15 +448,20 @@ impl Inner {
     }
 
     pub(crate) fn keys_for(&self, headers: &HeaderMap) -> &CookieKeys {
-        // Hot path: with a fixed URL the answer needs no per-request allocation.
+        if self.secure_override.is_some() {
+            return self.keys_for_origin("");
+        }
+        // Hot path: with a fixed URL the origin is borrowed, nothing is allocated.
+        let origin = self.resolve_origin(headers);
+        self.keys_for_origin(origin.as_ref().map_or("", |o| &o.origin))
+    }
+
+    /// The cookie set of a request whose origin is already resolved: `__Secure-` names and
+    /// the `Secure` attribute on https origins, unless configured either way.
+    pub(crate) fn keys_for_origin(&self, origin: &str) -> &CookieKeys {
         let secure = self
             .secure_override
-            .unwrap_or_else(|| match &self.fixed_url {
-                Some(u) => u.origin.starts_with("https://"),
-                None => self
-                    .resolve_origin(headers)
-                    .is_some_and(|o| o.origin.starts_with("https://")),
-            });
+            .unwrap_or_else(|| origin.starts_with("https://"));
         if secure {
             &self.keys_secure
         } else {
@@ -612,7 +617,7 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     pub(crate) async fn init(inner: &'a Inner, inc: &Incoming) -> Option<Ctx<'a>> {
         let Origin { origin, base } = inner.resolve_origin(&inc.headers)?;
-        let keys = inner.keys_for(&inc.headers);
+        let keys = inner.keys_for_origin(&origin);
         let names = &keys.names;
         let mut init_cookies = Vec::new();
         let csrf = csrf::check(

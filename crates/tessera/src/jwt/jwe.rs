@@ -57,12 +57,6 @@ impl Short {
     }
 }
 
-impl PartialEq<Vec<u8>> for Short {
-    fn eq(&self, other: &Vec<u8>) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
 /// [`b64`] into a [`Short`]; a segment decoding to more than 32 bytes is malformed.
 fn b64_short(segment: &str) -> Result<Short, JwtError> {
     let mut out = Short {
@@ -396,7 +390,7 @@ mod tests {
         let token = token(Enc::A256CbcHs512);
         let parts = parse(&token, BOTH).unwrap();
         assert_eq!(parts.enc, Enc::A256CbcHs512);
-        assert_eq!(parts.iv, vec![0x5a; 16]);
+        assert_eq!(parts.iv.as_slice(), [0x5a; 16]);
         assert_eq!(parts.tag.len(), 32);
         assert_eq!(parts.ciphertext.len() % 16, 0);
         assert_eq!(parts.header_segment, token.split('.').next().unwrap());
