@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tessera_core::{Adapter, Secret};
 use url::Url;
 
-use crate::callbacks::{Callbacks, DefaultCallbacks, Events, NoEvents};
+use crate::callbacks::{Callbacks, DefaultCallbacks, Events};
 use crate::clock::{Clock, SystemClock};
 use crate::cookies::CookieNames;
 use crate::jwt::{JwtCodec, JwtFormat};
@@ -152,7 +152,8 @@ pub struct AuthBuilder {
     pub(crate) jwt_max_age: Option<i64>,
     pub(crate) adapter: Option<Arc<dyn Adapter>>,
     pub(crate) callbacks: Arc<dyn Callbacks>,
-    pub(crate) events: Arc<dyn Events>,
+    /// `None` until [`with_events`](Self::with_events): no event handler to call.
+    pub(crate) events: Option<Arc<dyn Events>>,
     pub(crate) pages: Pages,
     pub(crate) theme: Theme,
     pub(crate) use_secure_cookies: Option<bool>,
@@ -189,7 +190,7 @@ impl Default for AuthBuilder {
             jwt_max_age: None,
             adapter: None,
             callbacks: Arc::new(DefaultCallbacks),
-            events: Arc::new(NoEvents),
+            events: None,
             pages: Pages::default(),
             theme: Theme::default(),
             use_secure_cookies: None,
@@ -292,7 +293,7 @@ impl AuthBuilder {
 
     /// Sets the events.
     pub fn with_events(mut self, events: impl Events) -> Self {
-        self.events = Arc::new(events);
+        self.events = Some(Arc::new(events));
         self
     }
 

@@ -11,22 +11,47 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Pushes `n` as at least `width` decimal digits (zero-padded), in one `push_str`.
+/// Pushes `n` as exactly two decimal digits (`n < 100`).
+fn push_2(out: &mut String, n: u8) {
+    out.push(char::from(b'0' + n / 10 % 10));
+    out.push(char::from(b'0' + n % 10));
+}
+
+/// Pushes `n` as at least `width` decimal digits (zero-padded, `width <= 10`).
 fn push_num(out: &mut String, n: u32, width: usize) {
-    let mut digits = [b'0'; 10];
-    let mut i = digits.len();
+    let mut digits = [0u8; 10];
+    let mut len = 0;
     let mut v = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
+    while v > 0 || len < width {
+        digits[len] = b'0' + (v % 10) as u8;
         v /= 10;
-        if v == 0 {
+        len += 1;
+    }
+    for &d in digits[..len].iter().rev() {
+        out.push(char::from(d));
+    }
+}
+
+/// Pushes `n` in decimal, as JavaScript's `String(n)` writes an integer.
+pub(crate) fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let v = n.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = v;
+    loop {
+        digits[len] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        len += 1;
+        if rest == 0 {
             break;
         }
     }
-    let start = i.min(digits.len().saturating_sub(width));
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or(""));
+    for &d in digits[..len].iter().rev() {
+        out.push(char::from(d));
+    }
 }
 
 /// Pushes a year as JavaScript does: four digits for 0..=9999, else a sign and six digits
@@ -45,27 +70,30 @@ fn push_year(out: &mut String, year: i32, extended: bool) {
     }
 }
 
+/// `hh:mm:ss`.
+fn push_clock(out: &mut String, (hour, minute, second): (u8, u8, u8)) {
+    push_2(out, hour);
+    out.push(':');
+    push_2(out, minute);
+    out.push(':');
+    push_2(out, second);
+}
+
 /// Appends `Date.prototype.toUTCString()`: `Sun, 27 Dec 2026 14:15:04 GMT`.
 pub(crate) fn push_http_date(out: &mut String, at: OffsetDateTime) {
     let at = at.to_offset(UtcOffset::UTC);
+    let (year, month, day) = at.to_calendar_date();
+    out.reserve(29);
     out.push_str(WEEKDAYS[at.weekday().number_days_from_monday() as usize]);
     out.push_str(", ");
-    push_num(out, u32::from(at.day()), 2);
+    push_2(out, day);
     out.push(' ');
-    out.push_str(MONTHS[usize::from(u8::from(at.month())) - 1]);
+    out.push_str(MONTHS[usize::from(u8::from(month)) - 1]);
     out.push(' ');
-    push_year(out, at.year(), false);
+    push_year(out, year, false);
     out.push(' ');
-    push_clock(out, at);
+    push_clock(out, at.to_hms());
     out.push_str(" GMT");
-}
-
-fn push_clock(out: &mut String, at: OffsetDateTime) {
-    push_num(out, u32::from(at.hour()), 2);
-    out.push(':');
-    push_num(out, u32::from(at.minute()), 2);
-    out.push(':');
-    push_num(out, u32::from(at.second()), 2);
 }
 
 /// `Date.prototype.toUTCString()`: `Sun, 27 Dec 2026 14:15:04 GMT`.
@@ -79,16 +107,18 @@ pub(crate) fn http_date(at: OffsetDateTime) -> String {
 /// `Date.prototype.toISOString()`: `2026-12-27T14:15:04.123Z`.
 pub(crate) fn iso(at: OffsetDateTime) -> String {
     let at = at.to_offset(UtcOffset::UTC);
-    let mut out = String::with_capacity(24);
-    push_year(&mut out, at.year(), true);
+    let (year, month, day) = at.to_calendar_date();
+    let (hour, minute, second, milli) = at.to_hms_milli();
+    let mut out = String::with_capacity(27);
+    push_year(&mut out, year, true);
     out.push('-');
-    push_num(&mut out, u32::from(u8::from(at.month())), 2);
+    push_2(&mut out, u8::from(month));
     out.push('-');
-    push_num(&mut out, u32::from(at.day()), 2);
+    push_2(&mut out, day);
     out.push('T');
-    push_clock(&mut out, at);
+    push_clock(&mut out, (hour, minute, second));
     out.push('.');
-    push_num(&mut out, u32::from(at.millisecond()), 3);
+    push_num(&mut out, u32::from(milli), 3);
     out.push('Z');
     out
 }
@@ -98,6 +128,15 @@ mod tests {
     use super::*;
     use time::format_description::FormatItem;
     use time::macros::{datetime, format_description};
+
+    #[test]
+    fn integers() {
+        for n in [0, 7, 10, 900, -1, -86_400, i64::MAX, i64::MIN] {
+            let mut s = String::new();
+            push_int(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
 
     #[test]
     fn formats() {

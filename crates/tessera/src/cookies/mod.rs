@@ -2,12 +2,11 @@
 //! format (percent-encoded values, fixed attribute order) and session-token chunking.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use time::OffsetDateTime;
 
-use crate::time_fmt::push_http_date;
+use crate::time_fmt::{push_http_date, push_int};
 
 /// Characters `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
 const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -28,10 +27,38 @@ pub(crate) fn encode_uri_component(s: &str) -> String {
     out
 }
 
-/// Appends JavaScript's `encodeURIComponent(s)` to `out`. Runs that need no escaping (all of
-/// a base64url token or a hex CSRF value) are copied as they are, in one piece.
+/// Appends JavaScript's `encodeURIComponent(s)` to `out`. A value that needs no escaping (a
+/// base64url token, a hex CSRF value) is copied whole.
 pub(crate) fn push_uri_component(out: &mut String, s: &str) {
-    out.extend(utf8_percent_encode(s, URI_COMPONENT));
+    if is_uri_component(s.as_bytes()) {
+        out.push_str(s);
+    } else {
+        out.extend(utf8_percent_encode(s, URI_COMPONENT));
+    }
+}
+
+/// Whether `b` is outside [`URI_COMPONENT`], by comparisons rather than a table lookup (so a
+/// loop over many bytes vectorizes).
+fn is_unreserved(b: u8) -> bool {
+    b.wrapping_sub(b'a') < 26
+        || b.wrapping_sub(b'A') < 26
+        || b.wrapping_sub(b'0') < 10
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
+}
+
+/// Whether `encodeURIComponent` leaves `s` unchanged. Every session read checks a whole
+/// token: 32 bytes per step, no branch per byte.
+fn is_uri_component(s: &[u8]) -> bool {
+    let mut blocks = s.chunks_exact(32);
+    for block in &mut blocks {
+        if !block.iter().fold(true, |ok, &b| ok & is_unreserved(b)) {
+            return false;
+        }
+    }
+    blocks.remainder().iter().all(|&b| is_unreserved(b))
 }
 
 /// The `SameSite` attribute.
@@ -205,20 +232,44 @@ impl SetCookie {
     /// [`to_header`](Self::to_header) as a header value (no copy); `None` if a configured
     /// attribute holds bytes a header cannot carry.
     pub(crate) fn to_header_value(&self) -> Option<http::HeaderValue> {
+        // A buffer filled to its capacity becomes `Bytes` without a second allocation.
         http::HeaderValue::from_maybe_shared(bytes::Bytes::from(self.to_header())).ok()
+    }
+
+    /// The length of [`to_header`](Self::to_header) when the value needs no escaping and the
+    /// date has a four-digit year (then exact; otherwise an estimate).
+    fn header_len(&self) -> usize {
+        let o = &self.options;
+        self.name.len()
+            + 1
+            + self.value.len()
+            + o.max_age.map_or(0, |_| "; Max-Age=".len() + 20)
+            + o.domain.as_ref().map_or(0, |d| "; Domain=".len() + d.len())
+            + "; Path=".len()
+            + o.path.len()
+            + self.expires.map_or(0, |_| "; Expires=".len() + 29)
+            + if o.http_only { "; HttpOnly".len() } else { 0 }
+            + if o.secure { "; Secure".len() } else { 0 }
+            + match o.same_site {
+                SameSite::Lax => "; SameSite=Lax".len(),
+                SameSite::Strict => "; SameSite=Strict".len(),
+                SameSite::None => "; SameSite=None".len(),
+            }
     }
 
     /// The header value, byte for byte as npm `cookie` 0.7 `serialize` writes it.
     pub(crate) fn to_header(&self) -> String {
-        let mut s = String::with_capacity(self.name.len() + self.value.len() + 96);
+        let mut s = String::with_capacity(self.header_len());
         s.push_str(&self.name);
         s.push('=');
         push_uri_component(&mut s, &self.value);
         if let Some(max_age) = self.options.max_age {
-            let _ = write!(s, "; Max-Age={max_age}");
+            s.push_str("; Max-Age=");
+            push_int(&mut s, max_age);
         }
         if let Some(domain) = &self.options.domain {
-            let _ = write!(s, "; Domain={domain}");
+            s.push_str("; Domain=");
+            s.push_str(domain);
         }
         s.push_str("; Path=");
         s.push_str(&self.options.path);
@@ -332,28 +383,27 @@ impl RequestCookies {
 pub(crate) struct SessionStore<'a> {
     def: &'a CookieDef,
     chunk_size: usize,
-    /// Names present in the request, in request order.
-    present: Vec<&'a str>,
+    cookies: &'a RequestCookies,
     value: Cow<'a, str>,
 }
 
 impl<'a> SessionStore<'a> {
     pub(crate) fn new(def: &'a CookieDef, chunk_size: usize, cookies: &'a RequestCookies) -> Self {
-        let in_request_order: Vec<(&str, &str)> = cookies.with_prefix(&def.name).collect();
-        // Deletions go out in request order (JS object key order), the value is reassembled
-        // in chunk order.
-        let present = in_request_order.iter().map(|(n, _)| *n).collect();
-        let mut chunks = in_request_order;
-        sort_chunks(&mut chunks);
-        let value = match chunks.as_slice() {
-            [] => Cow::Borrowed(""),
-            [(_, v)] => Cow::Borrowed(*v),
-            _ => Cow::Owned(chunks.iter().map(|(_, v)| *v).collect::<String>()),
+        let mut found = cookies.with_prefix(&def.name);
+        let value = match (found.next(), found.next()) {
+            (None, _) => Cow::Borrowed(""),
+            (Some((_, v)), None) => Cow::Borrowed(v),
+            _ => {
+                // The value is reassembled in chunk order.
+                let mut chunks: Vec<(&str, &str)> = cookies.with_prefix(&def.name).collect();
+                sort_chunks(&mut chunks);
+                Cow::Owned(chunks.iter().map(|(_, v)| *v).collect())
+            }
         };
         Self {
             def,
             chunk_size,
-            present,
+            cookies,
             value,
         }
     }
@@ -363,11 +413,15 @@ impl<'a> SessionStore<'a> {
         &self.value
     }
 
+    /// The session cookie names in the request, in request order (JS object key order).
+    fn present(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.cookies.with_prefix(&self.def.name).map(|(n, _)| n)
+    }
+
     /// Deletions of every chunk present in the request.
     pub(crate) fn clean(&self) -> Vec<SetCookie> {
-        self.present
-            .iter()
-            .map(|n| SetCookie::delete(*n, &self.def.options))
+        self.present()
+            .map(|n| SetCookie::delete(n, &self.def.options))
             .collect()
     }
 
@@ -375,33 +429,51 @@ impl<'a> SessionStore<'a> {
     /// written appears once, as the new value, in the deletion's place (JS object key order).
     pub(crate) fn chunk(&self, token: String, expires: OffsetDateTime) -> Vec<SetCookie> {
         let n = token.len().div_ceil(self.chunk_size).max(1);
-        let mut writes: Vec<(String, String)> = if n == 1 {
-            vec![(self.def.name.clone(), token)]
-        } else {
-            // JWE compact tokens are ASCII, so byte offsets are character offsets.
-            (0..n)
-                .map(|i| {
-                    let start = i * self.chunk_size;
-                    let end = (start + self.chunk_size).min(token.len());
-                    let part = token.get(start..end).unwrap_or("");
-                    (format!("{}.{i}", self.def.name), part.to_owned())
-                })
-                .collect()
+        let name = self.def.name.as_str();
+        // Which write a request cookie name is: the name itself when the token fits in one
+        // cookie, else `name.<i>` with `i` written as `format!` writes it.
+        let index_of = |present: &str| -> Option<usize> {
+            let rest = present.strip_prefix(name)?;
+            if n == 1 {
+                return rest.is_empty().then_some(0);
+            }
+            let digits = rest.strip_prefix('.')?;
+            let canonical = !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && (digits == "0" || !digits.starts_with('0'));
+            digits.parse::<usize>().ok().filter(|&i| canonical && i < n)
         };
-        let written = |(name, value): (String, String)| SetCookie {
-            name,
-            value,
-            options: self.def.options.clone(),
-            expires: Some(expires),
+        let mut token = Some(token);
+        let mut write = |i: usize| {
+            let (name, value) = if n == 1 {
+                (name.to_owned(), token.take().unwrap_or_default())
+            } else {
+                let whole = token.as_deref().unwrap_or("");
+                let start = i * self.chunk_size;
+                let end = (start + self.chunk_size).min(whole.len());
+                // JWE compact tokens are ASCII, so byte offsets are character offsets.
+                let part = whole.get(start..end).unwrap_or("");
+                (format!("{name}.{i}"), part.to_owned())
+            };
+            SetCookie {
+                name,
+                value,
+                options: self.def.options.clone(),
+                expires: Some(expires),
+            }
         };
-        let mut out = Vec::with_capacity(self.present.len() + writes.len());
-        for present in &self.present {
-            match writes.iter().position(|(name, _)| name == present) {
-                Some(i) => out.push(written(writes.remove(i))),
-                None => out.push(SetCookie::delete(*present, &self.def.options)),
+        let mut out = Vec::with_capacity(n + 1);
+        for present in self.present() {
+            out.push(match index_of(present) {
+                Some(i) => write(i),
+                None => SetCookie::delete(present, &self.def.options),
+            });
+        }
+        for i in 0..n {
+            if !self.present().any(|p| index_of(p) == Some(i)) {
+                out.push(write(i));
             }
         }
-        out.extend(writes.into_iter().map(written));
         out
     }
 }
@@ -480,6 +552,25 @@ mod tests {
         );
         let v5 = CookieNames::defaults("authjs", true);
         assert_eq!(v5.session_token.name, "__Secure-authjs.session-token");
+    }
+
+    #[test]
+    fn unreserved_bytes_are_the_set_complement() {
+        for b in 0..=255u8 {
+            let kept = b.is_ascii()
+                && utf8_percent_encode(&char::from(b).to_string(), URI_COMPONENT)
+                    .to_string()
+                    .len()
+                    == 1;
+            assert_eq!(is_unreserved(b), kept, "{b}");
+        }
+        let token = "eyJhbGciOiJkaXIi.ZW5j-_x".repeat(5);
+        assert!(is_uri_component(token.as_bytes()));
+        for i in [0, 31, 32, 63, 100, token.len() - 1] {
+            let mut t = token.clone().into_bytes();
+            t[i] = b'|';
+            assert!(!is_uri_component(&t), "{i}");
+        }
     }
 
     #[test]

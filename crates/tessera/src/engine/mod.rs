@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tessera_core::{Adapter, Secret};
 use time::OffsetDateTime;
 
-use crate::callbacks::{Callbacks, Events};
+use crate::callbacks::{Callbacks, Events, NoEvents};
 use crate::clock::Clock;
 use crate::config::{
     AuthBuilder, ConfigError, CookieKeys, FixedUrl, Pages, SessionStrategy, WireFormat,
@@ -69,6 +69,9 @@ pub(crate) struct Inner {
     pub(crate) adapter: Option<Arc<dyn Adapter>>,
     pub(crate) callbacks: Arc<dyn Callbacks>,
     pub(crate) events: Arc<dyn Events>,
+    /// Whether the app gave events: the session event fires on every session read, and a
+    /// call to [`NoEvents`](crate::NoEvents) would still box a future.
+    pub(crate) has_events: bool,
     pub(crate) pages: Pages,
     pub(crate) theme: Theme,
     pub(crate) format: WireFormat,
@@ -209,7 +212,8 @@ impl Auth {
                 jwt_max_age,
                 adapter: b.adapter,
                 callbacks: b.callbacks,
-                events: b.events,
+                has_events: b.events.is_some(),
+                events: b.events.unwrap_or_else(|| Arc::new(NoEvents)),
                 pages: b.pages,
                 theme: b.theme,
                 format: b.format,

@@ -153,13 +153,15 @@ pub(crate) async fn compute(
                 }
             };
             let cookies = store.chunk(encoded, new_expires);
-            inner
-                .events
-                .session(&SessionEvent {
-                    session: &body,
-                    token: Some(&token),
-                })
-                .await;
+            if inner.has_events {
+                inner
+                    .events
+                    .session(&SessionEvent {
+                        session: &body,
+                        token: Some(&token),
+                    })
+                    .await;
+            }
             Ok(Computed {
                 body: Some(body),
                 token: Some(token),
@@ -233,13 +235,15 @@ pub(crate) async fn compute(
                     return Ok(Computed::default());
                 }
             };
-            inner
-                .events
-                .session(&SessionEvent {
-                    session: &body,
-                    token: None,
-                })
-                .await;
+            if inner.has_events {
+                inner
+                    .events
+                    .session(&SessionEvent {
+                        session: &body,
+                        token: None,
+                    })
+                    .await;
+            }
             let cookie = SetCookie::new(&keys.names.session_token, session_token.to_owned())
                 .with_expires(new_expires);
             Ok(Computed {

@@ -48,6 +48,17 @@ pub(super) struct Short {
 }
 
 impl Short {
+    fn from_slice(bytes: &[u8]) -> Self {
+        let mut out = Self {
+            buf: [0; 32],
+            len: bytes.len().min(32),
+        };
+        for (o, b) in out.buf.iter_mut().zip(bytes) {
+            *o = *b;
+        }
+        out
+    }
+
     pub(super) fn as_slice(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
     }
@@ -91,16 +102,15 @@ pub(super) fn parse<'a>(token: &'a str, accepted: &[Enc]) -> Result<Parts<'a>, J
     if token.len() > MAX_TOKEN_LEN {
         return Err(JwtError::TooLarge);
     }
-    let mut segments = token.split('.');
-    let (Some(header_segment), Some(encrypted_key), Some(iv), Some(ciphertext), Some(tag), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
-        // Format confusion (JWS, JSON serialisation, smuggled segments): exactly 5 segments.
+    // Format confusion (JWS, JSON serialisation, smuggled segments): exactly 5 segments. The
+    // ciphertext is not scanned for a sixth: a `.` in it fails its base64url decoding.
+    let segments = token.split_once('.').and_then(|(header, rest)| {
+        let (key, rest) = rest.split_once('.')?;
+        let (iv, rest) = rest.split_once('.')?;
+        let (ciphertext, tag) = rest.rsplit_once('.')?;
+        Some((header, key, iv, ciphertext, tag))
+    });
+    let Some((header_segment, encrypted_key, iv, ciphertext, tag)) = segments else {
         return Err(JwtError::Malformed);
     };
     // Resource exhaustion: the header is parsed as JSON, so bound it separately and tightly.
@@ -240,7 +250,7 @@ pub(super) fn seal(
     header_segment: &str,
     iv: &[u8],
     mut plaintext: Vec<u8>,
-) -> Result<(Vec<u8>, Vec<u8>), JwtError> {
+) -> Result<(Vec<u8>, Short), JwtError> {
     let aad = header_segment.as_bytes();
     match &key.cipher {
         Cipher::Gcm(gcm) => {
@@ -248,7 +258,7 @@ pub(super) fn seal(
             let tag = gcm
                 .encrypt_inout_detached(&nonce, aad, plaintext.as_mut_slice().into())
                 .map_err(|_| JwtError::Crypto)?;
-            Ok((plaintext, tag.to_vec()))
+            Ok((plaintext, Short::from_slice(&tag)))
         }
         Cipher::CbcHs512 { mac, aes } => {
             let len = plaintext.len();
@@ -261,7 +271,7 @@ pub(super) fn seal(
                 .len();
             plaintext.truncate(ciphertext_len);
             let tag = cbc_hs512_tag(mac, aad, iv, &plaintext);
-            Ok((plaintext, tag.to_vec()))
+            Ok((plaintext, Short::from_slice(&tag)))
         }
     }
 }
@@ -349,7 +359,7 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(header_json);
         let iv = vec![0x5a; enc.iv_len()];
         let (ciphertext, tag) = seal(&key(enc), &header, &iv, plaintext.to_vec()).unwrap();
-        serialize(&header, &iv, &ciphertext, &tag)
+        serialize(&header, &iv, &ciphertext, tag.as_slice())
     }
 
     fn token(enc: Enc) -> String {
@@ -727,7 +737,7 @@ mod tests {
                 .unwrap()
                 .to_vec();
             let tag = cbc_hs512_tag(mac, header.as_bytes(), &iv, &ciphertext);
-            let token = serialize(&header, &iv, &ciphertext, &tag);
+            let token = serialize(&header, &iv, &ciphertext, tag.as_slice());
             let parts = parse(&token, BOTH).unwrap();
             assert_eq!(
                 open(&key, &parts, parts.ciphertext.clone()).err(),

@@ -261,7 +261,9 @@ impl JwtCodec {
             exp: now.saturating_add(max_age),
             jti,
         };
-        let plaintext = serde_json::to_vec(&stamped).map_err(|_| JwtError::InvalidClaims)?;
+        // Room for a typical session's claims, so serializing does not grow the buffer.
+        let mut plaintext = Vec::with_capacity(512);
+        serde_json::to_writer(&mut plaintext, &stamped).map_err(|_| JwtError::InvalidClaims)?;
         // Never mint a token we would refuse to read back.
         if jwe::token_len(inner.header_segment.len(), key.enc, plaintext.len()) > MAX_TOKEN_LEN {
             return Err(JwtError::TooLarge);
@@ -269,7 +271,12 @@ impl JwtCodec {
         // Nonce reuse breaks GCM: every token gets a fresh random IV.
         let iv = iv_bytes.get(..key.enc.iv_len()).ok_or(JwtError::Crypto)?;
         let (ciphertext, tag) = jwe::seal(key, &inner.header_segment, iv, plaintext)?;
-        Ok(jwe::serialize(&inner.header_segment, iv, &ciphertext, &tag))
+        Ok(jwe::serialize(
+            &inner.header_segment,
+            iv,
+            &ciphertext,
+            tag.as_slice(),
+        ))
     }
 
     /// Strictly parses, decrypts and validates `token` at time `now` (seconds since the epoch).
@@ -550,7 +557,7 @@ mod tests {
         let segment = URL_SAFE_NO_PAD.encode(header);
         let iv = vec![3u8; enc.iv_len()];
         let (ciphertext, tag) = jwe::seal(key, &segment, &iv, plaintext.to_vec()).unwrap();
-        jwe::serialize(&segment, &iv, &ciphertext, &tag)
+        jwe::serialize(&segment, &iv, &ciphertext, tag.as_slice())
     }
 
     /// Error class of a jose error in the negative vectors.
