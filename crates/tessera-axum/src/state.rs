@@ -55,7 +55,9 @@ impl RequestAuth {
         }
         self.session
             .get_or_init(|| async {
-                match self.auth.session(headers).await {
+                // Boxed: the engine's future would otherwise make every handler future that
+                // extracts a session large enough for the allocator's slow path.
+                match Box::pin(self.auth.session(headers)).await {
                     Ok(r) => Ok(Arc::new(r)),
                     Err(e) => {
                         tracing::error!(error = %e, "session store unavailable");

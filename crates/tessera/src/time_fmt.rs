@@ -11,10 +11,20 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+/// Writes `n` (`< 100`) as two ASCII digits at `out[0..2]`.
+fn put_2(out: &mut [u8], n: u8) {
+    if let [tens, ones, ..] = out {
+        *tens = b'0' + n / 10 % 10;
+        *ones = b'0' + n % 10;
+    }
+}
+
 /// Pushes `n` as exactly two decimal digits (`n < 100`).
 fn push_2(out: &mut String, n: u8) {
-    out.push(char::from(b'0' + n / 10 % 10));
-    out.push(char::from(b'0' + n % 10));
+    let mut digits = [0u8; 2];
+    put_2(&mut digits, n);
+    out.push(char::from(digits[0]));
+    out.push(char::from(digits[1]));
 }
 
 /// Pushes `n` as at least `width` decimal digits (zero-padded, `width <= 10`).
@@ -83,16 +93,34 @@ fn push_clock(out: &mut String, (hour, minute, second): (u8, u8, u8)) {
 pub(crate) fn push_http_date(out: &mut String, at: OffsetDateTime) {
     let at = at.to_offset(UtcOffset::UTC);
     let (year, month, day) = at.to_calendar_date();
-    out.reserve(29);
-    out.push_str(WEEKDAYS[at.weekday().number_days_from_monday() as usize]);
+    let weekday = WEEKDAYS[at.weekday().number_days_from_monday() as usize];
+    let month = MONTHS[usize::from(u8::from(month)) - 1];
+    let (hour, minute, second) = at.to_hms();
+    if let Ok(y) = u16::try_from(year)
+        && y <= 9999
+    {
+        // Hot path (every session cookie): the fixed-width form in one buffer.
+        let mut b = *b"Www, 00 Mmm 0000 00:00:00 GMT";
+        b[..3].copy_from_slice(weekday.as_bytes());
+        put_2(&mut b[5..], day);
+        b[8..11].copy_from_slice(month.as_bytes());
+        put_2(&mut b[12..], (y / 100) as u8);
+        put_2(&mut b[14..], (y % 100) as u8);
+        put_2(&mut b[17..], hour);
+        put_2(&mut b[20..], minute);
+        put_2(&mut b[23..], second);
+        out.push_str(std::str::from_utf8(&b).unwrap_or_default());
+        return;
+    }
+    out.push_str(weekday);
     out.push_str(", ");
     push_2(out, day);
     out.push(' ');
-    out.push_str(MONTHS[usize::from(u8::from(month)) - 1]);
+    out.push_str(month);
     out.push(' ');
     push_year(out, year, false);
     out.push(' ');
-    push_clock(out, at.to_hms());
+    push_clock(out, (hour, minute, second));
     out.push_str(" GMT");
 }
 
@@ -109,6 +137,22 @@ pub(crate) fn iso(at: OffsetDateTime) -> String {
     let at = at.to_offset(UtcOffset::UTC);
     let (year, month, day) = at.to_calendar_date();
     let (hour, minute, second, milli) = at.to_hms_milli();
+    if let Ok(y) = u16::try_from(year)
+        && y <= 9999
+    {
+        // Hot path (every session read): the fixed-width form in one buffer.
+        let mut b = *b"0000-00-00T00:00:00.000Z";
+        put_2(&mut b[0..], (y / 100) as u8);
+        put_2(&mut b[2..], (y % 100) as u8);
+        put_2(&mut b[5..], u8::from(month));
+        put_2(&mut b[8..], day);
+        put_2(&mut b[11..], hour);
+        put_2(&mut b[14..], minute);
+        put_2(&mut b[17..], second);
+        b[20] = b'0' + (milli / 100) as u8;
+        put_2(&mut b[21..], (milli % 100) as u8);
+        return std::str::from_utf8(&b).unwrap_or_default().to_owned();
+    }
     let mut out = String::with_capacity(27);
     push_year(&mut out, year, true);
     out.push('-');
@@ -150,6 +194,27 @@ mod tests {
             iso(datetime!(0999-03-04 00:00:00 UTC)),
             "0999-03-04T00:00:00.000Z"
         );
+        // Edges of the fixed-width form, as node 20 prints them.
+        for (at, iso_js, utc_js) in [
+            (
+                datetime!(9999-06-07 08:09:10.011 UTC),
+                "9999-06-07T08:09:10.011Z",
+                "Mon, 07 Jun 9999 08:09:10 GMT",
+            ),
+            (
+                datetime!(0000-06-07 08:09:10.011 UTC),
+                "0000-06-07T08:09:10.011Z",
+                "Wed, 07 Jun 0000 08:09:10 GMT",
+            ),
+            (
+                datetime!(-0001-06-07 08:09:10.011 UTC),
+                "-000001-06-07T08:09:10.011Z",
+                "Mon, 07 Jun -0001 08:09:10 GMT",
+            ),
+        ] {
+            assert_eq!(iso(at), iso_js);
+            assert_eq!(http_date(at), utc_js);
+        }
     }
 
     /// The hand-written formatters agree with `time`'s format descriptions over a sweep of

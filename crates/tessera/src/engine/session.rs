@@ -75,182 +75,213 @@ pub(crate) async fn compute(
     let now = inner.now();
     let trigger = is_update.then_some(JwtTrigger::Update);
     match inner.strategy {
-        SessionStrategy::Jwt => {
-            let signed_out = || Computed {
-                cookies: store.clean(),
-                ..Computed::default()
-            };
-            let decoded = match keys.session.decode(store.value(), now.unix_timestamp()) {
-                Ok(d) => d.claims,
-                Err(e) => {
-                    // Never log the token itself: only why it was refused.
-                    if inner.debug {
-                        tracing::warn!(error = %e, "JWT_SESSION_ERROR: session cookie refused");
-                    } else {
-                        tracing::debug!(error = %e, "JWT_SESSION_ERROR: session cookie refused");
-                    }
-                    return Ok(signed_out());
-                }
-            };
-            let token = match inner
-                .callbacks
-                .jwt(JwtArgs {
-                    token: decoded,
-                    user: None,
-                    account: None,
-                    profile: None,
-                    is_new_user: None,
-                    trigger,
-                    session: new_session,
-                })
-                .await
-            {
-                Ok(Some(t)) => t,
-                Ok(None) => return Ok(signed_out()),
-                Err(e) => {
-                    tracing::debug!(code = e.code(), "JWT_SESSION_ERROR: jwt callback failed");
-                    return Ok(signed_out());
-                }
-            };
-            let new_expires = now + Duration::seconds(inner.max_age);
-            // next-auth v4 builds `user` from the decoded token object, which JS jwt callbacks
-            // usually mutate in place and return (`token.name = ...; return token`). A Rust
-            // callback returns its token instead, so the returned token is that same object.
-            let user = user_of(&token);
-            let mut session = Map::with_capacity(2);
-            session.insert("user".to_owned(), Value::Object(user));
-            session.insert("expires".to_owned(), Value::String(iso(new_expires)));
-            let body = match inner
-                .callbacks
-                .session(SessionArgs {
-                    session: Value::Object(session),
-                    token: Some(&token),
-                    user: None,
-                    new_session: None,
-                    trigger,
-                })
-                .await
-            {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::debug!(
-                        code = e.code(),
-                        "JWT_SESSION_ERROR: session callback failed"
-                    );
-                    return Ok(signed_out());
-                }
-            };
-            let encoded = match keys.session.encode(
-                &token,
-                now.unix_timestamp(),
-                inner.max_age,
-                &*inner.random,
-            ) {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::warn!(error = %e, "JWT_SESSION_ERROR: could not encode the session");
-                    return Ok(signed_out());
-                }
-            };
-            let cookies = store.chunk(encoded, new_expires);
-            if inner.has_events {
-                inner
-                    .events
-                    .session(&SessionEvent {
-                        session: &body,
-                        token: Some(&token),
-                    })
-                    .await;
-            }
-            Ok(Computed {
-                body: Some(body),
-                token: Some(token),
-                cookies,
-            })
-        }
+        SessionStrategy::Jwt => jwt_session(inner, keys, &store, now, new_session, trigger).await,
+        // Boxed: its future is twice the JWT one's, and every request's future would carry it.
         SessionStrategy::Database => {
-            let Some(adapter) = &inner.adapter else {
-                return Ok(Computed::default());
-            };
-            let session_token = store.value();
-            let found = adapter
-                .get_session_and_user(session_token)
-                .await
-                .map_err(SessionError::Unavailable)?;
-            let Some((session, user)) = found else {
-                return Ok(Computed {
-                    cookies: store.clean(),
-                    ..Computed::default()
-                });
-            };
-            if session.expires < now {
-                adapter
-                    .delete_session(session_token)
-                    .await
-                    .map_err(SessionError::Unavailable)?;
-                return Ok(Computed {
-                    cookies: store.clean(),
-                    ..Computed::default()
-                });
-            }
-            let new_expires = now + Duration::seconds(inner.max_age);
-            let due = session.expires - Duration::seconds(inner.max_age)
-                + Duration::seconds(inner.update_age);
-            if due <= now {
-                adapter
-                    .update_session(session_token, new_expires)
-                    .await
-                    .map_err(SessionError::Unavailable)?;
-            }
-            let mut u = Map::new();
-            u.insert(
-                "name".to_owned(),
-                user.name.clone().map_or(Value::Null, Value::String),
-            );
-            u.insert(
-                "email".to_owned(),
-                user.email.clone().map_or(Value::Null, Value::String),
-            );
-            u.insert(
-                "image".to_owned(),
-                user.image.clone().map_or(Value::Null, Value::String),
-            );
-            let mut s = Map::new();
-            s.insert("user".to_owned(), Value::Object(u));
-            s.insert("expires".to_owned(), Value::String(iso(session.expires)));
-            let body = match inner
-                .callbacks
-                .session(SessionArgs {
-                    session: Value::Object(s),
-                    token: None,
-                    user: Some(&user),
-                    new_session,
-                    trigger,
-                })
-                .await
-            {
-                Ok(b) => b,
-                Err(e) => {
-                    tracing::debug!(code = e.code(), "SESSION_ERROR: session callback failed");
-                    return Ok(Computed::default());
-                }
-            };
-            if inner.has_events {
-                inner
-                    .events
-                    .session(&SessionEvent {
-                        session: &body,
-                        token: None,
-                    })
-                    .await;
-            }
-            let cookie = SetCookie::new(&keys.names.session_token, session_token.to_owned())
-                .with_expires(new_expires);
-            Ok(Computed {
-                body: Some(body),
-                token: None,
-                cookies: vec![cookie],
-            })
+            Box::pin(database_session(
+                inner,
+                keys,
+                &store,
+                now,
+                new_session,
+                trigger,
+            ))
+            .await
         }
     }
+}
+
+/// The JWT strategy's session: decode, `jwt` and `session` callbacks, re-encode (a function
+/// of its own so that its future holds only what this strategy keeps across awaits).
+async fn jwt_session(
+    inner: &Inner,
+    keys: &CookieKeys,
+    store: &SessionStore<'_>,
+    now: time::OffsetDateTime,
+    new_session: Option<&Value>,
+    trigger: Option<JwtTrigger>,
+) -> Result<Computed, SessionError> {
+    let signed_out = || Computed {
+        cookies: store.clean(),
+        ..Computed::default()
+    };
+    let decoded = match keys.session.decode(store.value(), now.unix_timestamp()) {
+        Ok(d) => d.claims,
+        Err(e) => {
+            // Never log the token itself: only why it was refused.
+            if inner.debug {
+                tracing::warn!(error = %e, "JWT_SESSION_ERROR: session cookie refused");
+            } else {
+                tracing::debug!(error = %e, "JWT_SESSION_ERROR: session cookie refused");
+            }
+            return Ok(signed_out());
+        }
+    };
+    let token = match inner
+        .callbacks
+        .jwt(JwtArgs {
+            token: decoded,
+            user: None,
+            account: None,
+            profile: None,
+            is_new_user: None,
+            trigger,
+            session: new_session,
+        })
+        .await
+    {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(signed_out()),
+        Err(e) => {
+            tracing::debug!(code = e.code(), "JWT_SESSION_ERROR: jwt callback failed");
+            return Ok(signed_out());
+        }
+    };
+    let new_expires = now + Duration::seconds(inner.max_age);
+    // next-auth v4 builds `user` from the decoded token object, which JS jwt callbacks
+    // usually mutate in place and return (`token.name = ...; return token`). A Rust
+    // callback returns its token instead, so the returned token is that same object.
+    let user = user_of(&token);
+    let mut session = Map::with_capacity(2);
+    session.insert("user".to_owned(), Value::Object(user));
+    session.insert("expires".to_owned(), Value::String(iso(new_expires)));
+    let body = match inner
+        .callbacks
+        .session(SessionArgs {
+            session: Value::Object(session),
+            token: Some(&token),
+            user: None,
+            new_session: None,
+            trigger,
+        })
+        .await
+    {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::debug!(
+                code = e.code(),
+                "JWT_SESSION_ERROR: session callback failed"
+            );
+            return Ok(signed_out());
+        }
+    };
+    let encoded =
+        match keys
+            .session
+            .encode(&token, now.unix_timestamp(), inner.max_age, &*inner.random)
+        {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "JWT_SESSION_ERROR: could not encode the session");
+                return Ok(signed_out());
+            }
+        };
+    let cookies = store.chunk(encoded, new_expires);
+    if inner.has_events {
+        inner
+            .events
+            .session(&SessionEvent {
+                session: &body,
+                token: Some(&token),
+            })
+            .await;
+    }
+    Ok(Computed {
+        body: Some(body),
+        token: Some(token),
+        cookies,
+    })
+}
+
+/// The database strategy's session: one adapter read, a write when `update_age` has passed.
+async fn database_session(
+    inner: &Inner,
+    keys: &CookieKeys,
+    store: &SessionStore<'_>,
+    now: time::OffsetDateTime,
+    new_session: Option<&Value>,
+    trigger: Option<JwtTrigger>,
+) -> Result<Computed, SessionError> {
+    let Some(adapter) = &inner.adapter else {
+        return Ok(Computed::default());
+    };
+    let session_token = store.value();
+    let found = adapter
+        .get_session_and_user(session_token)
+        .await
+        .map_err(SessionError::Unavailable)?;
+    let Some((session, user)) = found else {
+        return Ok(Computed {
+            cookies: store.clean(),
+            ..Computed::default()
+        });
+    };
+    if session.expires < now {
+        adapter
+            .delete_session(session_token)
+            .await
+            .map_err(SessionError::Unavailable)?;
+        return Ok(Computed {
+            cookies: store.clean(),
+            ..Computed::default()
+        });
+    }
+    let new_expires = now + Duration::seconds(inner.max_age);
+    let due =
+        session.expires - Duration::seconds(inner.max_age) + Duration::seconds(inner.update_age);
+    if due <= now {
+        adapter
+            .update_session(session_token, new_expires)
+            .await
+            .map_err(SessionError::Unavailable)?;
+    }
+    let mut u = Map::new();
+    u.insert(
+        "name".to_owned(),
+        user.name.clone().map_or(Value::Null, Value::String),
+    );
+    u.insert(
+        "email".to_owned(),
+        user.email.clone().map_or(Value::Null, Value::String),
+    );
+    u.insert(
+        "image".to_owned(),
+        user.image.clone().map_or(Value::Null, Value::String),
+    );
+    let mut s = Map::new();
+    s.insert("user".to_owned(), Value::Object(u));
+    s.insert("expires".to_owned(), Value::String(iso(session.expires)));
+    let body = match inner
+        .callbacks
+        .session(SessionArgs {
+            session: Value::Object(s),
+            token: None,
+            user: Some(&user),
+            new_session,
+            trigger,
+        })
+        .await
+    {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::debug!(code = e.code(), "SESSION_ERROR: session callback failed");
+            return Ok(Computed::default());
+        }
+    };
+    if inner.has_events {
+        inner
+            .events
+            .session(&SessionEvent {
+                session: &body,
+                token: None,
+            })
+            .await;
+    }
+    let cookie = SetCookie::new(&keys.names.session_token, session_token.to_owned())
+        .with_expires(new_expires);
+    Ok(Computed {
+        body: Some(body),
+        token: None,
+        cookies: vec![cookie],
+    })
 }

@@ -378,7 +378,9 @@ impl serde::Serialize for Stamped<'_> {
 }
 
 /// A top-level JSON object read straight into [`Claims`], sized up front (claims sets are
-/// small; the generic `Value` path grows the map a few times on the way).
+/// small; the generic `Value` path grows the map a few times on the way). Eight entries hold
+/// next-auth's default token (seven claims) in under 1 KiB, which allocators serve from their
+/// fast small-size caches; a larger token grows the map once.
 struct ClaimsObject(Claims);
 
 impl<'de> serde::Deserialize<'de> for ClaimsObject {
@@ -393,7 +395,7 @@ impl<'de> serde::Deserialize<'de> for ClaimsObject {
                 self,
                 mut access: A,
             ) -> Result<ClaimsObject, A::Error> {
-                let mut map = Claims::with_capacity(access.size_hint().unwrap_or(0).max(12));
+                let mut map = Claims::with_capacity(access.size_hint().unwrap_or(0).max(8));
                 while let Some((k, v)) = access.next_entry::<String, Value>()? {
                     // Duplicate names: the last one wins, as JSON.parse and serde_json's Value do.
                     map.insert(k, v);
