@@ -156,7 +156,8 @@ pub(crate) fn cookies_of(headers: &HeaderMap) -> RequestCookies {
 /// [`HeaderValue::to_str`](http::HeaderValue::to_str) (visible ASCII and tabs, else `None`),
 /// checked 32 bytes per step: every request's cookie header goes through it.
 fn visible_ascii(bytes: &[u8]) -> Option<&str> {
-    let ok = |b: u8| b.wrapping_sub(0x20) < 0x5f || b == b'\t';
+    // `|` rather than `||`: no branch per byte.
+    let ok = |b: u8| (b.wrapping_sub(0x20) < 0x5f) | (b == b'\t');
     let mut blocks = bytes.chunks_exact(32);
     for block in &mut blocks {
         if !block.iter().fold(true, |all, &b| all & ok(b)) {

@@ -409,8 +409,10 @@ impl<'de> serde::Deserialize<'de> for ClaimsObject {
 
 /// Parses the plaintext as the claims object and applies jose's claim checks.
 fn validate_claims(plaintext: &[u8], header: &Claims, now: i64) -> Result<Claims, JwtError> {
+    // UTF-8 checked once for the whole text (fast on ASCII) rather than string by string.
+    let text = std::str::from_utf8(plaintext).map_err(|_| JwtError::InvalidClaims)?;
     // Type confusion: the claims set must be a top-level JSON object.
-    let Ok(ClaimsObject(claims)) = serde_json::from_slice::<ClaimsObject>(plaintext) else {
+    let Ok(ClaimsObject(claims)) = serde_json::from_str::<ClaimsObject>(text) else {
         return Err(JwtError::InvalidClaims);
     };
     let (mut iat, mut nbf, mut exp) = (None, None, None);
