@@ -4,8 +4,7 @@
 use aes::Aes256;
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInOut, Nonce, Tag};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64_simd::AsOut as _;
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit};
 use hmac::{Hmac, Mac};
@@ -18,6 +17,10 @@ use super::keys::{Cipher, ContentKey, Enc};
 
 /// Largest token accepted or produced, in bytes (64 KiB).
 pub(super) const MAX_TOKEN_LEN: usize = 64 * 1024;
+
+/// base64url without padding, strict (SIMD: the ciphertext segment is most of every session
+/// cookie, decoded and re-encoded on every read).
+const B64: base64_simd::Base64 = base64_simd::URL_SAFE_NO_PAD;
 
 /// Largest protected-header segment accepted, in bytes of base64url (1 KiB).
 pub(super) const MAX_HEADER_LEN: usize = 1024;
@@ -74,13 +77,15 @@ fn b64_short(segment: &str) -> Result<Short, JwtError> {
         buf: [0; 32],
         len: 0,
     };
-    // 32 bytes are 43 base64url characters; refuse longer input before decoding.
-    if segment.len() > 43 {
-        return Err(JwtError::Malformed);
-    }
-    out.len = URL_SAFE_NO_PAD
-        .decode_slice(segment, &mut out.buf)
+    // Parser confusion: accept only the one canonical encoding of each byte string.
+    let len = B64
+        .decoded_length(segment.as_bytes())
         .map_err(|_| JwtError::Malformed)?;
+    let buf = out.buf.get_mut(..len).ok_or(JwtError::Malformed)?;
+    out.len = B64
+        .decode(segment.as_bytes(), buf.as_out())
+        .map_err(|_| JwtError::Malformed)?
+        .len();
     Ok(out)
 }
 
@@ -88,9 +93,7 @@ fn b64_short(segment: &str) -> Result<Short, JwtError> {
 /// are all rejected.
 fn b64(segment: &str) -> Result<Vec<u8>, JwtError> {
     // Parser confusion: accept only the one canonical encoding of each byte string.
-    URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|_| JwtError::Malformed)
+    B64.decode_to_vec(segment).map_err(|_| JwtError::Malformed)
 }
 
 /// Splits, decodes and checks a compact JWE. `accepted` lists the `enc` values the caller allows.
@@ -219,11 +222,11 @@ pub(super) fn serialize(header_segment: &str, iv: &[u8], ciphertext: &[u8], tag:
     );
     out.push_str(header_segment);
     out.push_str("..");
-    URL_SAFE_NO_PAD.encode_string(iv, &mut out);
+    B64.encode_append(iv, &mut out);
     out.push('.');
-    URL_SAFE_NO_PAD.encode_string(ciphertext, &mut out);
+    B64.encode_append(ciphertext, &mut out);
     out.push('.');
-    URL_SAFE_NO_PAD.encode_string(tag, &mut out);
+    B64.encode_append(tag, &mut out);
     out
 }
 
@@ -323,7 +326,31 @@ pub(super) fn open(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use cbc::cipher::block_padding::NoPadding;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The SIMD codec accepts and refuses exactly what the `base64` crate's strict
+        /// base64url does (alphabet, padding, length, non-canonical trailing bits), and both
+        /// encode alike.
+        #[test]
+        fn simd_base64url_agrees_with_base64(
+            text in "[A-Za-z0-9_=+/.-]{0,80}",
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            prop_assert_eq!(b64(&text).ok(), URL_SAFE_NO_PAD.decode(&text).ok());
+            let short = b64_short(&text).ok().map(|s| s.as_slice().to_vec());
+            let expected = URL_SAFE_NO_PAD.decode(&text).ok().filter(|d| d.len() <= 32);
+            prop_assert_eq!(short, expected);
+            let encoded = URL_SAFE_NO_PAD.encode(&bytes);
+            let mut ours = String::new();
+            B64.encode_append(&bytes, &mut ours);
+            prop_assert_eq!(&ours, &encoded);
+            prop_assert_eq!(b64(&encoded).ok(), Some(bytes));
+        }
+    }
 
     const GCM_HEADER: &str = r#"{"alg":"dir","enc":"A256GCM"}"#;
     const CBC_HEADER: &str = r#"{"alg":"dir","enc":"A256CBC-HS512"}"#;
