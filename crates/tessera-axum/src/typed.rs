@@ -39,7 +39,10 @@ pub struct SessionUser<U = Extra> {
 /// stays next-auth's shape with the app's fields added.
 ///
 /// Declare the extension types with serde, fill them in the `jwt` / `session` callbacks (see
-/// [`merge_json`]) and read them typed with `Session<DefaultSession<MyUser, MySession>>`:
+/// [`merge_json`]) and read them typed with `Session<DefaultSession<MyUser, MySession>>`.
+/// The extensions read as serde's `flatten` reads them, with one difference: for an
+/// `Option<T>` extension, extra fields that do not fit `T` are an error (the extractor then
+/// rejects the session as not fitting its type) rather than a silent `None`.
 ///
 /// ```
 /// use serde::{Deserialize, Serialize};
