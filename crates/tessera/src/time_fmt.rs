@@ -19,20 +19,12 @@ fn put_2(out: &mut [u8], n: u8) {
     }
 }
 
-/// Pushes `n` as exactly two decimal digits (`n < 100`).
-fn push_2(out: &mut String, n: u8) {
-    let mut digits = [0u8; 2];
-    put_2(&mut digits, n);
-    out.push(char::from(digits[0]));
-    out.push(char::from(digits[1]));
-}
-
-/// Pushes `n` as at least `width` decimal digits (zero-padded, `width <= 10`).
-fn push_num(out: &mut String, n: u32, width: usize) {
-    let mut digits = [0u8; 10];
+/// Pushes `n` as at least `width` decimal digits (zero-padded, `width <= 20`).
+fn push_num(out: &mut String, n: u64, width: usize) {
+    let mut digits = [0u8; 20];
     let mut len = 0;
     let mut v = n;
-    while v > 0 || len < width {
+    while len < digits.len() && (v > 0 || len < width) {
         digits[len] = b'0' + (v % 10) as u8;
         v /= 10;
         len += 1;
@@ -42,41 +34,32 @@ fn push_num(out: &mut String, n: u32, width: usize) {
     }
 }
 
+/// Pushes `n` as exactly two decimal digits (`n < 100`).
+fn push_2(out: &mut String, n: u8) {
+    push_num(out, u64::from(n), 2);
+}
+
 /// Pushes `n` in decimal, as JavaScript's `String(n)` writes an integer.
 pub(crate) fn push_int(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let v = n.unsigned_abs();
-    let mut digits = [0u8; 20];
-    let mut len = 0;
-    let mut rest = v;
-    loop {
-        digits[len] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        len += 1;
-        if rest == 0 {
-            break;
-        }
-    }
-    for &d in digits[..len].iter().rev() {
-        out.push(char::from(d));
-    }
+    push_num(out, n.unsigned_abs(), 1);
 }
 
 /// Pushes a year as JavaScript does: four digits for 0..=9999, else a sign and six digits
 /// (`+010000`, `-000001`) for ISO strings. `Date` only spans ±275760 years, so six suffice.
 fn push_year(out: &mut String, year: i32, extended: bool) {
     if (0..=9999).contains(&year) {
-        push_num(out, year.unsigned_abs(), 4);
+        push_num(out, u64::from(year.unsigned_abs()), 4);
     } else if extended {
         out.push(if year < 0 { '-' } else { '+' });
-        push_num(out, year.unsigned_abs(), 6);
+        push_num(out, u64::from(year.unsigned_abs()), 6);
     } else {
         if year < 0 {
             out.push('-');
         }
-        push_num(out, year.unsigned_abs(), 4);
+        push_num(out, u64::from(year.unsigned_abs()), 4);
     }
 }
 
@@ -162,7 +145,7 @@ pub(crate) fn iso(at: OffsetDateTime) -> String {
     out.push('T');
     push_clock(&mut out, (hour, minute, second));
     out.push('.');
-    push_num(&mut out, u32::from(milli), 3);
+    push_num(&mut out, u64::from(milli), 3);
     out.push('Z');
     out
 }
