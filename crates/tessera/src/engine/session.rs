@@ -74,37 +74,52 @@ pub(crate) async fn compute(
     }
     let now = inner.now();
     let trigger = is_update.then_some(JwtTrigger::Update);
+    let read = Read {
+        inner,
+        keys,
+        store,
+        now,
+        new_session,
+        trigger,
+    };
     match inner.strategy {
-        SessionStrategy::Jwt => jwt_session(inner, keys, &store, now, new_session, trigger).await,
+        SessionStrategy::Jwt => jwt_session(&read).await,
         // Boxed: its future is twice the JWT one's, and every request's future would carry it.
-        SessionStrategy::Database => {
-            Box::pin(database_session(
-                inner,
-                keys,
-                &store,
-                now,
-                new_session,
-                trigger,
-            ))
-            .await
+        SessionStrategy::Database => Box::pin(database_session(&read)).await,
+    }
+}
+
+/// What both strategies read a session with.
+struct Read<'a> {
+    inner: &'a Inner,
+    keys: &'a CookieKeys,
+    store: SessionStore<'a>,
+    now: time::OffsetDateTime,
+    new_session: Option<&'a Value>,
+    trigger: Option<JwtTrigger>,
+}
+
+impl Read<'_> {
+    /// No session, and deletions of the session cookies the request carried.
+    fn signed_out(&self) -> Computed {
+        Computed {
+            cookies: self.store.clean(),
+            ..Computed::default()
         }
     }
 }
 
 /// The JWT strategy's session: decode, `jwt` and `session` callbacks, re-encode (a function
 /// of its own so that its future holds only what this strategy keeps across awaits).
-async fn jwt_session(
-    inner: &Inner,
-    keys: &CookieKeys,
-    store: &SessionStore<'_>,
-    now: time::OffsetDateTime,
-    new_session: Option<&Value>,
-    trigger: Option<JwtTrigger>,
-) -> Result<Computed, SessionError> {
-    let signed_out = || Computed {
-        cookies: store.clean(),
-        ..Computed::default()
-    };
+async fn jwt_session(read: &Read<'_>) -> Result<Computed, SessionError> {
+    let &Read {
+        inner,
+        keys,
+        ref store,
+        now,
+        new_session,
+        trigger,
+    } = read;
     let decoded = match keys.session.decode(store.value(), now.unix_timestamp()) {
         Ok(d) => d.claims,
         Err(e) => {
@@ -114,7 +129,7 @@ async fn jwt_session(
             } else {
                 tracing::debug!(error = %e, "JWT_SESSION_ERROR: session cookie refused");
             }
-            return Ok(signed_out());
+            return Ok(read.signed_out());
         }
     };
     let token = match inner
@@ -131,10 +146,10 @@ async fn jwt_session(
         .await
     {
         Ok(Some(t)) => t,
-        Ok(None) => return Ok(signed_out()),
+        Ok(None) => return Ok(read.signed_out()),
         Err(e) => {
             tracing::debug!(code = e.code(), "JWT_SESSION_ERROR: jwt callback failed");
-            return Ok(signed_out());
+            return Ok(read.signed_out());
         }
     };
     let new_expires = now + Duration::seconds(inner.max_age);
@@ -162,7 +177,7 @@ async fn jwt_session(
                 code = e.code(),
                 "JWT_SESSION_ERROR: session callback failed"
             );
-            return Ok(signed_out());
+            return Ok(read.signed_out());
         }
     };
     let encoded =
@@ -173,7 +188,7 @@ async fn jwt_session(
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(error = %e, "JWT_SESSION_ERROR: could not encode the session");
-                return Ok(signed_out());
+                return Ok(read.signed_out());
             }
         };
     let cookies = store.chunk(encoded, new_expires);
@@ -194,14 +209,15 @@ async fn jwt_session(
 }
 
 /// The database strategy's session: one adapter read, a write when `update_age` has passed.
-async fn database_session(
-    inner: &Inner,
-    keys: &CookieKeys,
-    store: &SessionStore<'_>,
-    now: time::OffsetDateTime,
-    new_session: Option<&Value>,
-    trigger: Option<JwtTrigger>,
-) -> Result<Computed, SessionError> {
+async fn database_session(read: &Read<'_>) -> Result<Computed, SessionError> {
+    let &Read {
+        inner,
+        keys,
+        ref store,
+        now,
+        new_session,
+        trigger,
+    } = read;
     let Some(adapter) = &inner.adapter else {
         return Ok(Computed::default());
     };
@@ -211,20 +227,14 @@ async fn database_session(
         .await
         .map_err(SessionError::Unavailable)?;
     let Some((session, user)) = found else {
-        return Ok(Computed {
-            cookies: store.clean(),
-            ..Computed::default()
-        });
+        return Ok(read.signed_out());
     };
     if session.expires < now {
         adapter
             .delete_session(session_token)
             .await
             .map_err(SessionError::Unavailable)?;
-        return Ok(Computed {
-            cookies: store.clean(),
-            ..Computed::default()
-        });
+        return Ok(read.signed_out());
     }
     let new_expires = now + Duration::seconds(inner.max_age);
     let due =
