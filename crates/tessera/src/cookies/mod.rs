@@ -206,9 +206,6 @@ pub(crate) struct SetCookie {
     pub(crate) value: String,
     pub(crate) options: CookieOptions,
     pub(crate) expires: Option<OffsetDateTime>,
-    /// The value is already what `encodeURIComponent` makes of it (a compact JWE: base64url
-    /// and dots), so serializing copies it without checking each byte again.
-    pub(crate) uri_safe: bool,
 }
 
 impl SetCookie {
@@ -218,7 +215,6 @@ impl SetCookie {
             value: value.into(),
             options: def.options.clone(),
             expires: None,
-            uri_safe: false,
         }
     }
 
@@ -236,7 +232,6 @@ impl SetCookie {
             value: String::new(),
             options,
             expires: None,
-            uri_safe: true,
         }
     }
 
@@ -273,12 +268,7 @@ impl SetCookie {
         let mut s = String::with_capacity(self.header_len());
         s.push_str(&self.name);
         s.push('=');
-        if self.uri_safe {
-            debug_assert!(is_uri_component(self.value.as_bytes()));
-            s.push_str(&self.value);
-        } else {
-            push_uri_component(&mut s, &self.value);
-        }
+        push_uri_component(&mut s, &self.value);
         if let Some(max_age) = self.options.max_age {
             s.push_str("; Max-Age=");
             push_int(&mut s, max_age);
@@ -445,12 +435,6 @@ impl<'a> SessionStore<'a> {
     /// written appears once, as the new value, in the deletion's place (JS object key order).
     /// `token` is a compact JWE ([`JwtCodec::encode`](crate::JwtCodec::encode)'s output).
     pub(crate) fn chunk(&self, token: String, expires: OffsetDateTime) -> Vec<SetCookie> {
-        // Base64url and dots only: the cookie value needs no escaping.
-        debug_assert!(
-            token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        );
         let n = token.len().div_ceil(self.chunk_size).max(1);
         let name = self.def.name.as_str();
         // Which write a request cookie name is: the name itself when the token fits in one
@@ -483,7 +467,6 @@ impl<'a> SessionStore<'a> {
                 value,
                 options: self.def.options.clone(),
                 expires: Some(expires),
-                uri_safe: true,
             }
         };
         let mut out = Vec::with_capacity(n + 1);
