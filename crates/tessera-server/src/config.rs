@@ -65,8 +65,15 @@ pub struct ServerSection {
     pub url: Option<String>,
     /// Secret (prefer env `AUTH_SECRET`).
     pub secret: Option<String>,
-    /// Trust `X-Forwarded-*` (env `AUTH_TRUST_HOST`).
+    /// Trust `X-Forwarded-Host`/`-Proto` for the public URL (env `AUTH_TRUST_HOST`).
     pub trust_host: Option<bool>,
+    /// Reverse proxies whose `X-Forwarded-For` entries are believed: addresses and CIDRs
+    /// (env `AUTH_TRUSTED_PROXIES`, comma-separated, or a hop count). The client IP (rate
+    /// limits) is the rightmost address that is not one of them; unset: the socket peer.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// How many reverse proxies stand in front of the server (instead of `trusted_proxies`):
+    /// the client IP is that many entries from the right of `X-Forwarded-For`.
+    pub trusted_proxy_hops: Option<usize>,
     /// Folder served at `/static/`.
     pub static_dir: Option<PathBuf>,
     /// Folder for the default SQLite database (default `./tessera-data`).
@@ -151,9 +158,12 @@ pub struct ProviderSection {
     pub max_emails_per_ip: Option<u32>,
     /// Email: the limit window in seconds (default 3600).
     pub limit_window: Option<i64>,
-    /// Email: a header set by your proxy with the client IP (default: the socket peer, or the
-    /// first `X-Forwarded-For` entry with `trust_host`).
+    /// Email: a header set by your proxy with the client IP (default: the server's client IP,
+    /// see `trusted_proxies`).
     pub client_ip_header: Option<String>,
+    /// Email: with no `server`, write sign-in links to the log instead of failing to start.
+    /// Anyone who reads the log can sign in as anyone: development only (the demo does this).
+    pub dangerous_log_links: Option<bool>,
     /// Email: a PEM file with an extra root certificate for the SMTP server's TLS.
     pub tls_ca_file: Option<PathBuf>,
     /// OAuth/OIDC (`type = "oidc"`, `"oauth"` or a preset such as `"github"`): the client id

@@ -45,6 +45,13 @@ pub(crate) fn provider(
                     .map_err(|e| invalid(format!("email provider {id:?}: {e}")))?,
             )
         }
+        // Account takeover: links in a log are sign-ins for whoever reads it; only the demo
+        // or an explicit `dangerous_log_links` writes them there.
+        None if !settings.demo && p.dangerous_log_links != Some(true) => {
+            return Err(invalid(format!(
+                "email provider {id:?} has no SMTP server: set AUTH_EMAIL_SERVER (or `server` and `from` in its [[providers]] entry); for development only, `dangerous_log_links = true` writes sign-in links to the log"
+            )));
+        }
         None => {
             tracing::warn!(
                 provider = %id,
@@ -142,8 +149,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.id(), "email");
-        // No server anywhere: the log transport (a warning is logged).
+        // No server anywhere: the log transport in the demo (a warning is logged)...
         assert!(provider(&p, &settings(None, None)).is_ok());
+        // ...and outside it only when asked for by name.
+        let mut prod = settings(None, None);
+        prod.demo = false;
+        let err = provider(&p, &prod).err().expect("refused").to_string();
+        assert!(err.contains("AUTH_EMAIL_SERVER"), "{err}");
+        let opted = config::ProviderSection {
+            dangerous_log_links: Some(true),
+            ..p.clone()
+        };
+        assert!(provider(&opted, &prod).is_ok());
     }
 
     #[test]

@@ -35,6 +35,7 @@
 
 mod config;
 mod email;
+mod hashing;
 mod home;
 mod oauth;
 mod store;
@@ -54,6 +55,7 @@ use tessera_axum::AuthLayer;
 use tessera_core::Secret;
 
 pub use config::{ConfigFileError, FileConfig};
+pub use hashing::Busy;
 pub use store::{Database, UserStore, UserStoreError, default_database_url, normalize_email};
 
 /// The demo user created when the server runs without configuration.
@@ -131,7 +133,8 @@ pub enum ServerError {
 pub struct Settings {
     /// The parsed file (empty in demo mode).
     pub file: FileConfig,
-    /// Whether this is the demo (no config file).
+    /// Whether this is the demo: no config file and no production setting (`AUTH_SECRET`,
+    /// `DATABASE_URL`, `AUTH_URL`) on a loopback address, or `TESSERA_DEMO=1`.
     pub demo: bool,
     /// Secrets, newest first; empty means "generate a development secret".
     pub secrets: Vec<Secret>,
@@ -139,6 +142,8 @@ pub struct Settings {
     pub url: Option<String>,
     /// Trust forwarded headers.
     pub trust_host: bool,
+    /// Which proxies may report the client IP (`AUTH_TRUSTED_PROXIES`).
+    pub trusted_proxies: tessera::TrustedProxies,
     /// Where to listen.
     pub addr: SocketAddr,
     /// Where the SQLite database lives by default.
@@ -158,9 +163,9 @@ impl Settings {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ServerError> {
         let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
-        let (mut file, demo) = match config {
-            Some(p) => (FileConfig::load(p)?, false),
-            None => (FileConfig::default(), true),
+        let mut file = match config {
+            Some(p) => FileConfig::load(p)?,
+            None => FileConfig::default(),
         };
         // OAuth: client ids, secrets and issuers from AUTH_<ID>_ID / _SECRET / _ISSUER, and the
         // presets those variables alone configure (they replace the default providers).
@@ -196,8 +201,46 @@ impl Settings {
         let url = env("NEXTAUTH_URL")
             .or_else(|| env("AUTH_URL"))
             .or_else(|| file.server.url.clone());
+        // Known credentials in production: a server configured only through its environment
+        // (the usual container) is not the demo; the demo needs no configuration at all and
+        // a loopback address, or an explicit TESSERA_DEMO=1.
+        let production_env = [
+            "AUTH_SECRET",
+            "NEXTAUTH_SECRET",
+            "DATABASE_URL",
+            "AUTH_URL",
+            "NEXTAUTH_URL",
+        ]
+        .iter()
+        .any(|k| env(k).is_some());
+        let demo = match env("TESSERA_DEMO") {
+            Some(v) => truthy(&v),
+            None => config.is_none() && !production_env && ip.is_loopback(),
+        };
+        let trusted_proxies = match env("AUTH_TRUSTED_PROXIES") {
+            Some(v) => v.parse().map_err(|e: tessera::InvalidTrustedProxies| {
+                ConfigFileError::Invalid(e.to_string())
+            })?,
+            None => match (&file.server.trusted_proxies, file.server.trusted_proxy_hops) {
+                (Some(_), Some(_)) => {
+                    return Err(ConfigFileError::Invalid(
+                        "server.trusted_proxies and server.trusted_proxy_hops: set one, not both"
+                            .to_owned(),
+                    )
+                    .into());
+                }
+                (Some(list), None) => list
+                    .iter()
+                    .map(|n| n.trim().parse::<tessera::IpNet>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(tessera::TrustedProxies::Cidrs)
+                    .map_err(|e| ConfigFileError::Invalid(format!("server.{e}")))?,
+                (None, Some(n)) => tessera::TrustedProxies::Hops(n),
+                (None, None) => tessera::TrustedProxies::None,
+            },
+        };
         let trust_host = match env("AUTH_TRUST_HOST") {
-            Some(v) => matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes"),
+            Some(v) => truthy(&v),
             None => file.server.trust_host.unwrap_or(false),
         };
         let data_dir = file
@@ -214,6 +257,7 @@ impl Settings {
             secrets,
             url,
             trust_host,
+            trusted_proxies,
             addr: SocketAddr::new(ip, port),
             database_url,
             data_dir,
@@ -221,6 +265,10 @@ impl Settings {
             email_from: env("AUTH_EMAIL_FROM").or_else(|| env("EMAIL_FROM")),
         })
     }
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes")
 }
 
 /// The assembled server: engine, user store and routes.
@@ -262,6 +310,8 @@ impl App {
     pub async fn build(mut settings: Settings) -> Result<Self, ServerError> {
         if settings.secrets.is_empty() {
             if !settings.demo {
+                // Forged sessions: outside the demo, a secret is never invented (sessions
+                // would die at restart and differ between instances).
                 return Err(tessera::ConfigError::MissingSecret.into());
             }
             let mut b = [0u8; 32];
@@ -300,6 +350,7 @@ impl App {
         let mut builder = Auth::builder()
             .with_secrets(settings.secrets.clone())
             .with_trust_host(settings.trust_host)
+            .with_trusted_proxies(settings.trusted_proxies.clone())
             .with_theme(theme_of(&file.theme)?)
             .with_debug(file.server.debug.unwrap_or(false));
         // With AUTH_TRUST_HOST and no explicit URL, the URL comes from each request.
@@ -396,9 +447,16 @@ impl App {
                             else {
                                 return Ok(None);
                             };
-                            store.verify(email, password).await.map_err(|e| {
-                                tracing::error!(error = %e, "user store failed");
-                                AuthorizeError::new("Configuration")
+                            store.verify(email, password).await.map_err(|e| match e {
+                                // Memory exhaustion: a full hashing pool answers 503 with
+                                // Retry-After rather than queueing without end.
+                                UserStoreError::Busy(b) => {
+                                    AuthorizeError::unavailable("RateLimited", b.retry_after_secs)
+                                }
+                                e => {
+                                    tracing::error!(error = %error_chain(&e), "user store failed");
+                                    AuthorizeError::new("Configuration")
+                                }
                             })
                         }
                     })
@@ -553,8 +611,136 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tessera-server: {e}");
+            eprintln!("tessera-server: {}", error_chain(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// An error and every cause under it, one per line (`caused by: ...`), so that the failing SQL
+/// statement, path or connection refusal is on screen. Causes repeated verbatim by their
+/// parent's message are printed once.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut last = out.clone();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !text.is_empty() && !last.contains(&text) {
+            out.push_str("\n  caused by: ");
+            out.push_str(&text);
+        }
+        last = text;
+        cause = c.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ServerError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_sources(None, move |k| {
+            vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn the_demo_needs_no_configuration_at_all() {
+        assert!(settings(&[]).unwrap().demo);
+        // Known credentials in production: each production setting alone ends the demo.
+        for var in [
+            "AUTH_SECRET",
+            "NEXTAUTH_SECRET",
+            "DATABASE_URL",
+            "AUTH_URL",
+            "NEXTAUTH_URL",
+        ] {
+            assert!(!settings(&[(var, "x")]).unwrap().demo, "{var}");
+        }
+        // A container listening on every interface is not a laptop demo.
+        assert!(!settings(&[("HOST", "0.0.0.0")]).unwrap().demo);
+        assert!(
+            settings(&[("HOST", "0.0.0.0"), ("TESSERA_DEMO", "1")])
+                .unwrap()
+                .demo
+        );
+        assert!(!settings(&[("TESSERA_DEMO", "0")]).unwrap().demo);
+    }
+
+    #[tokio::test]
+    async fn an_environment_only_server_is_not_the_demo() {
+        let dir = std::env::temp_dir().join(format!("tessera-envonly-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("auth.db"), b"").unwrap();
+        let db = format!("sqlite://{}", dir.join("auth.db").display());
+        let s = settings(&[
+            (
+                "AUTH_SECRET",
+                "a-long-random-production-secret-0123456789abcdef",
+            ),
+            ("DATABASE_URL", &db),
+        ])
+        .unwrap();
+        let app = App::build(s).await.expect("starts");
+        assert!(!app.users().exists(DEMO_EMAIL).await.unwrap());
+        assert!(
+            app.auth().providers().iter().all(|p| p.id() != "email"),
+            "no email provider writing links to the log"
+        );
+        // And the demo's password does not sign in.
+        assert!(
+            app.users()
+                .verify(DEMO_EMAIL, DEMO_PASSWORD)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn no_secret_outside_the_demo_is_refused_with_how_to_fix_it() {
+        let s = settings(&[("HOST", "0.0.0.0")]).unwrap();
+        let err = App::build(s).await.err().expect("refused").to_string();
+        assert!(err.contains("AUTH_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_from_env_and_file() {
+        let s = settings(&[("AUTH_TRUSTED_PROXIES", "10.0.0.0/8, ::1")]).unwrap();
+        assert!(matches!(s.trusted_proxies, tessera::TrustedProxies::Cidrs(ref v) if v.len() == 2));
+        assert!(settings(&[("AUTH_TRUSTED_PROXIES", "10.0.0.0/99")]).is_err());
+        let s = settings(&[("AUTH_TRUSTED_PROXIES", "2")]).unwrap();
+        assert_eq!(s.trusted_proxies, tessera::TrustedProxies::Hops(2));
+        assert_eq!(
+            settings(&[]).unwrap().trusted_proxies,
+            tessera::TrustedProxies::None
+        );
+    }
+
+    #[test]
+    fn error_chains_show_every_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("backend unavailable: credentials store")]
+        struct Outer(#[source] std::io::Error);
+        let e = Outer(std::io::Error::other("no such table: users"));
+        assert_eq!(
+            error_chain(&e),
+            "backend unavailable: credentials store\n  caused by: no such table: users"
+        );
+        let e = ServerError::Engine(tessera::ConfigError::MissingSecret);
+        assert_eq!(error_chain(&e), e.to_string());
+    }
+
+    fn uuid_like() -> String {
+        let mut b = [0u8; 8];
+        getrandom::fill(&mut b).unwrap();
+        b.iter().map(|x| format!("{x:02x}")).collect()
     }
 }

@@ -31,6 +31,9 @@ pub enum UserStoreError {
     /// Hashing failed.
     #[error("password hashing failed")]
     Hash,
+    /// Every hashing slot stayed busy for the whole wait.
+    #[error(transparent)]
+    Busy(#[from] crate::hashing::Busy),
 }
 
 /// Password hashes by user id.
@@ -264,6 +267,8 @@ pub struct UserStore {
     /// first use: Argon2 needs 19 MiB while hashing, which a server that only reads sessions
     /// should not pay at startup.
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+    /// At most one Argon2 computation per core at once.
+    hashing: crate::hashing::HashPool,
 }
 
 impl UserStore {
@@ -272,6 +277,7 @@ impl UserStore {
         Ok(Self {
             db,
             dummy_hash: Arc::default(),
+            hashing: crate::hashing::HashPool::per_core(),
         })
     }
 
@@ -300,9 +306,7 @@ impl UserStore {
             return Err(UserStoreError::Duplicate(email));
         }
         let password = password.clone();
-        let password_hash = tokio::task::spawn_blocking(move || hash(&password))
-            .await
-            .map_err(|_| UserStoreError::Hash)??;
+        let password_hash = self.hashing.run(move || hash(&password)).await??;
         let mut new = NewUser::new().with_email(email.clone());
         new.name = name;
         new.image = image;
@@ -346,21 +350,22 @@ impl UserStore {
             None => self
                 .dummy_hash
                 .get_or_try_init(|| async {
-                    tokio::task::spawn_blocking(|| hash(&Secret::new("tessera-dummy-password")))
-                        .await
-                        .map_err(|_| UserStoreError::Hash)?
+                    self.hashing
+                        .run(|| hash(&Secret::new("tessera-dummy-password")))
+                        .await?
                 })
                 .await?
                 .clone(),
         };
         let password = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || {
-            Argon2::default()
-                .verify_password(password.as_bytes(), hash.as_str())
-                .is_ok()
-        })
-        .await
-        .unwrap_or(false);
+        let ok = self
+            .hashing
+            .run(move || {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), hash.as_str())
+                    .is_ok()
+            })
+            .await?;
         Ok(match user {
             Some(u) if ok && stored.is_some() => Some(u),
             _ => None,

@@ -6,6 +6,7 @@ use tessera_core::{Adapter, Secret};
 use url::Url;
 
 use crate::callbacks::{Callbacks, DefaultCallbacks, Events};
+use crate::client_ip::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::cookies::CookieNames;
 use crate::jwt::{JwtCodec, JwtFormat};
@@ -125,6 +126,9 @@ pub enum ConfigError {
     /// An OAuth / OpenID Connect provider is misconfigured, or no HTTP client is available.
     #[error("OAuth: {0}")]
     OAuth(String),
+    /// `AUTH_TRUSTED_PROXIES` is not a list of addresses / CIDRs or a hop count.
+    #[error("AUTH_TRUSTED_PROXIES: {0}")]
+    TrustedProxies(#[from] crate::client_ip::InvalidTrustedProxies),
 }
 
 /// Builds an [`Auth`](crate::Auth) engine.
@@ -165,6 +169,7 @@ pub struct AuthBuilder {
     pub(crate) body_limit: usize,
     pub(crate) credentials_database_sessions: bool,
     pub(crate) http_client: Option<Arc<dyn crate::oauth::HttpClient>>,
+    pub(crate) trusted_proxies: Result<TrustedProxies, crate::client_ip::InvalidTrustedProxies>,
 }
 
 impl std::fmt::Debug for AuthBuilder {
@@ -202,6 +207,7 @@ impl Default for AuthBuilder {
             body_limit: 64 * 1024,
             credentials_database_sessions: false,
             http_client: None,
+            trusted_proxies: Ok(TrustedProxies::None),
         }
     }
 }
@@ -371,9 +377,19 @@ impl AuthBuilder {
         self
     }
 
+    /// Sets which reverse proxies may report the client IP in `X-Forwarded-For` (default:
+    /// none, the socket peer is the client). The client IP keys the rate limits and the email
+    /// limits; see [`TrustedProxies`].
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = Ok(proxies);
+        self
+    }
+
     /// Reads the Auth.js environment variables through `get`: `AUTH_SECRET` /
     /// `NEXTAUTH_SECRET` (comma-separated for rotation), `NEXTAUTH_URL` / `AUTH_URL`,
-    /// `AUTH_TRUST_HOST`. Values already set on the builder win.
+    /// `AUTH_TRUST_HOST`, and Tessera's `AUTH_TRUSTED_PROXIES` (comma-separated CIDRs, or a
+    /// hop count; an invalid value fails [`build`](Self::build)). Values already set on the
+    /// builder win.
     pub fn with_env(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
         let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         if self.secrets.is_empty()
@@ -391,6 +407,11 @@ impl AuthBuilder {
         }
         if let Some(v) = non_empty("AUTH_TRUST_HOST") {
             self.trust_host = matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes");
+        }
+        if matches!(self.trusted_proxies, Ok(TrustedProxies::None))
+            && let Some(v) = non_empty("AUTH_TRUSTED_PROXIES")
+        {
+            self.trusted_proxies = v.parse();
         }
         self
     }

@@ -41,6 +41,7 @@
 //! ```
 
 mod callbacks;
+mod client_ip;
 mod clock;
 mod config;
 mod cookies;
@@ -60,6 +61,7 @@ pub use callbacks::{
     CallbackError, Callbacks, DefaultCallbacks, Events, JwtArgs, JwtTrigger, NoEvents, SessionArgs,
     SessionEvent, SignInArgs, SignInDecision, SignInEvent, SignOutEvent,
 };
+pub use client_ip::{InvalidTrustedProxies, IpNet, TrustedProxies};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{AuthBuilder, ConfigError, Pages, SessionStrategy, WireFormat};
 pub use cookies::{CookieDef, CookieNames, CookieOptions, SameSite};

@@ -14,17 +14,35 @@ use tessera_core::User;
 #[error("authorize failed: {code}")]
 pub struct AuthorizeError {
     code: String,
+    retry_after: Option<u64>,
 }
 
 impl AuthorizeError {
     /// An error with this `?error=` code.
     pub fn new(code: impl Into<String>) -> Self {
-        Self { code: code.into() }
+        Self {
+            code: code.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A temporary refusal (an overloaded backend, a full hashing pool): answered with
+    /// `503 Service Unavailable` and `Retry-After: <retry_after_secs>`, and `?error=<code>`.
+    pub fn unavailable(code: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self {
+            code: code.into(),
+            retry_after: Some(retry_after_secs),
+        }
     }
 
     /// The code.
     pub fn code(&self) -> &str {
         &self.code
+    }
+
+    /// For a temporary refusal, when to retry (seconds).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 }
 

@@ -19,12 +19,12 @@ pub struct ClientIp(pub IpAddr);
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientIpSource {
-    /// With `trust_host` (a proxy in front): the first entry of `X-Forwarded-For`, falling back
-    /// to the [`ClientIp`] extension. Without `trust_host`: the [`ClientIp`] extension only,
-    /// because any header could be forged by the client.
+    /// The engine's client IP: the [`ClientIp`] extension (the socket peer), or, with
+    /// [`TrustedProxies`](crate::TrustedProxies) configured, the rightmost `X-Forwarded-For`
+    /// address that is not a trusted proxy.
     #[default]
     Auto,
-    /// Only the [`ClientIp`] extension (the socket peer).
+    /// The same as [`Auto`](Self::Auto) (kept for compatibility).
     Peer,
     /// The first entry of this header, set by a proxy you trust to overwrite it (for example
     /// `x-real-ip`, `fly-client-ip`, `cf-connecting-ip`), falling back to [`ClientIp`].
@@ -129,11 +129,11 @@ impl EmailLimits {
             let v = headers.get(name)?.to_str().ok()?;
             parse_ip(v.split(',').next()?.trim())
         };
+        let _ = trust_host;
         match &self.client_ip {
-            ClientIpSource::Peer => peer,
-            ClientIpSource::Auto if trust_host => first_of("x-forwarded-for").or(peer),
-            // IP spoofing: without a trusted proxy, no header is believed.
-            ClientIpSource::Auto => peer,
+            // IP spoofing: the leftmost `X-Forwarded-For` entry is whatever the client wrote;
+            // the engine's trusted-proxy policy has already placed the client (`peer` here).
+            ClientIpSource::Peer | ClientIpSource::Auto => peer,
             ClientIpSource::Header(name) => first_of(name.as_str()).or(peer),
         }
     }
@@ -340,10 +340,8 @@ mod tests {
         let peer: IpAddr = "127.0.0.1".parse().unwrap();
         let auto = EmailLimits::new();
         assert_eq!(auto.client_ip(&h, Some(peer), false), Some(peer));
-        assert_eq!(
-            auto.client_ip(&h, Some(peer), true),
-            "203.0.113.7".parse().ok()
-        );
+        // IP spoofing: the leftmost entry is the client's own writing, even with trust_host.
+        assert_eq!(auto.client_ip(&h, Some(peer), true), Some(peer));
         let hdr = auto
             .clone()
             .with_client_ip(ClientIpSource::Header(HeaderName::from_static("x-real-ip")));

@@ -13,9 +13,10 @@
 //!   nothing is stored or sent, so the limit reveals nothing about an address.
 //! * **Client IP**: the engine sees no socket, so the per-IP limit reads the [`ClientIp`]
 //!   request extension that the integration inserts from the peer address (tessera-server
-//!   does, from axum's `ConnectInfo`), or — only when `trust_host` is on, i.e. behind a proxy —
-//!   the first `X-Forwarded-For` entry, or a header you name ([`ClientIpSource`]). Without any
-//!   of them only the per-address limit applies.
+//!   does, from axum's `ConnectInfo`); behind reverse proxies, the engine's
+//!   [`TrustedProxies`](crate::TrustedProxies) policy places the client in `X-Forwarded-For`
+//!   (the rightmost address that is not a proxy); or a header you name ([`ClientIpSource`]).
+//!   Without any of them only the per-address limit applies.
 //! * **Stricter input**: addresses with control, format or whitespace characters (CR/LF
 //!   header injection) or longer than RFC 5321 allows, an invalid or over-long `callbackUrl`,
 //!   and an over-long token are refused with `EmailSignin` before anything is stored or sent.

@@ -1,7 +1,7 @@
 //! The actions of `/api/auth/*` (§6) and how each answers.
 
 use bytes::Bytes;
-use http::{Method, Response, StatusCode};
+use http::{HeaderValue, Method, Response, StatusCode, header};
 use serde_json::{Map, Value, json};
 use tessera_core::{Account, AccountType, AdapterSession, ErrorKind, User};
 use time::Duration;
@@ -460,8 +460,16 @@ async fn credentials_callback(ctx: &Ctx<'_>, inc: &Incoming, p: &CredentialsProv
             .with_status(StatusCode::UNAUTHORIZED);
         }
         Err(e) => {
-            return Outcome::redirect(ctx.error_url(e.code()))
-                .with_status(StatusCode::UNAUTHORIZED);
+            let out = Outcome::redirect(ctx.error_url(e.code()));
+            return match e.retry_after() {
+                Some(secs) => {
+                    let mut out = out.with_status(StatusCode::SERVICE_UNAVAILABLE);
+                    out.headers
+                        .push((header::RETRY_AFTER, HeaderValue::from(secs)));
+                    out
+                }
+                None => out.with_status(StatusCode::UNAUTHORIZED),
+            };
         }
     };
     let account = Account::new(

@@ -86,6 +86,7 @@ pub(crate) struct Inner {
     pub(crate) chunk_size: usize,
     /// The HTTP client of OAuth providers (`None` when no OAuth provider is configured).
     pub(crate) http: Option<Arc<dyn crate::oauth::HttpClient>>,
+    pub(crate) trusted_proxies: crate::client_ip::TrustedProxies,
 }
 
 /// The session of a request, as `GET /api/auth/session` would answer it, plus the cookies to
@@ -197,6 +198,7 @@ impl Auth {
             .cookies
             .clone()
             .unwrap_or_else(|| CookieNames::defaults(prefix, true));
+        let trusted_proxies = b.trusted_proxies?;
         let keys_plain = CookieKeys::new(b.format, names_plain, &b.secrets)?;
         let keys_secure = CookieKeys::new(b.format, names_secure, &b.secrets)?;
         Ok(Auth {
@@ -230,6 +232,7 @@ impl Auth {
                     WireFormat::V5 => 4096 - 160,
                 },
                 http,
+                trusted_proxies,
             }),
         })
     }
@@ -271,6 +274,17 @@ impl Auth {
             .map(|o| o.base.into_owned())
     }
 
+    /// The client IP of a request (the key of the rate limits): the socket `peer` unless
+    /// trusted proxies are configured, then the rightmost `X-Forwarded-For` address that is
+    /// not a trusted proxy (see [`TrustedProxies`](crate::TrustedProxies)).
+    pub fn client_ip(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<std::net::IpAddr>,
+    ) -> Option<std::net::IpAddr> {
+        self.inner.trusted_proxies.client_ip(headers, peer)
+    }
+
     /// The cookie names in force for a request with these headers.
     pub fn cookie_names(&self, headers: &HeaderMap) -> &CookieNames {
         &self.inner.keys_for(headers).names
@@ -303,10 +317,13 @@ impl Auth {
             method: parts.method,
             route,
             body,
-            client_ip: parts
-                .extensions
-                .get::<crate::email::ClientIp>()
-                .map(|c| c.0),
+            client_ip: inner.trusted_proxies.client_ip(
+                &parts.headers,
+                parts
+                    .extensions
+                    .get::<crate::email::ClientIp>()
+                    .map(|c| c.0),
+            ),
             headers: parts.headers,
         };
         actions::dispatch(inner, incoming).await

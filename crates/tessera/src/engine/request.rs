@@ -121,7 +121,8 @@ pub(crate) struct Incoming {
     pub(crate) body: Body,
     pub(crate) cookies: RequestCookies,
     pub(crate) headers: HeaderMap,
-    /// The peer address, from the [`ClientIp`](crate::email::ClientIp) extension.
+    /// The client IP: the peer address from the [`ClientIp`](crate::email::ClientIp)
+    /// extension, or the address a trusted proxy reported (`TrustedProxies`).
     pub(crate) client_ip: Option<std::net::IpAddr>,
 }
 

@@ -1494,7 +1494,10 @@ async fn per_ip_limit_from_the_client_ip_extension() {
 async fn per_ip_limit_from_forwarded_for_behind_a_trusted_proxy() {
     let e = env_with(
         |p| p.with_limits(limited(100, 1)),
-        |b| b.with_trust_host(true),
+        |b| {
+            b.with_trust_host(true)
+                .with_trusted_proxies("10.0.0.0/8".parse().unwrap())
+        },
     );
     let mut jar = Jar::default();
     let proxy: IpAddr = "10.0.0.1".parse().unwrap();
@@ -1524,6 +1527,28 @@ async fn per_ip_limit_from_forwarded_for_behind_a_trusted_proxy() {
     )
     .await;
     assert_eq!(e.mail.count(), 2);
+    // IP spoofing: a forged leftmost entry does not buy a fresh per-IP budget.
+    sign_in_as(
+        &e.auth,
+        &mut jar,
+        "d@example.com",
+        Some(proxy),
+        &xff("198.51.100.77, 203.0.113.1"),
+    )
+    .await;
+    assert_eq!(e.mail.count(), 2);
+    // trust_host alone trusts no proxy: every request is keyed on the peer.
+    let e = env_with(
+        |p| p.with_limits(limited(100, 1)),
+        |b| b.with_trust_host(true),
+    );
+    for (email, ip) in [
+        ("a@example.com", "203.0.113.1"),
+        ("b@example.com", "203.0.113.2"),
+    ] {
+        sign_in_as(&e.auth, &mut jar, email, Some(proxy), &xff(ip)).await;
+    }
+    assert_eq!(e.mail.count(), 1);
     // A named header instead.
     let e = env_with(
         |p| {
