@@ -804,3 +804,33 @@ async fn sign_in_callback_can_deny() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_temporary_authorize_refusal_is_503_with_retry_after() {
+    let c = clock();
+    let busy = tessera::CredentialsProvider::new(|_| async {
+        Err::<Option<tessera_core::User>, _>(tessera::AuthorizeError::unavailable(
+            "RateLimited",
+            3,
+        ))
+    })
+    .with_id("busy");
+    let auth = builder(&c).with_provider(busy).build().unwrap();
+    let mut jar = Jar::default();
+    let t = csrf(&auth, &mut jar).await;
+    let r = post_form(
+        &auth,
+        "/api/auth/callback/busy",
+        &mut jar,
+        &[("csrfToken", &t), ("json", "true")],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.header("retry-after"), r.json()),
+        (
+            503,
+            Some("3"),
+            json!({"url": "http://localhost:3000/api/auth/error?error=RateLimited"})
+        )
+    );
+}
