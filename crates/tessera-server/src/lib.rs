@@ -9,6 +9,8 @@
 //! | `AUTH_SECRET` / `NEXTAUTH_SECRET` | the secret (comma-separated for rotation) |
 //! | `AUTH_URL` / `NEXTAUTH_URL` | public URL of the auth routes |
 //! | `AUTH_TRUST_HOST` | trust `X-Forwarded-Host`/`-Proto` |
+//! | `AUTH_TRUSTED_PROXIES` | reverse proxies (CIDRs, or a hop count) whose `X-Forwarded-For` entries place the client IP |
+//! | `TESSERA_DEMO` | `1` forces the demo, `0` forbids it |
 //! | `HOST`, `PORT` | where to listen (default 127.0.0.1:3000) |
 //! | `AUTH_EMAIL_SERVER` / `EMAIL_SERVER` | SMTP server for email sign-in, `smtp://user:pass@host:port` or `smtps://…` (enables the `email` provider) |
 //! | `AUTH_EMAIL_FROM` / `EMAIL_FROM` | sender of sign-in emails, `Name <address>` |
@@ -19,10 +21,12 @@
 //! URLs, or a preset by name (`type = "github"`, `"google"`, `"keycloak"`, ...; see
 //! `tessera::presets`). The callback URL to register at the provider is logged at startup.
 //!
-//! Run with no configuration for a demo: a generated development secret, a demo user, and
-//! email sign-in whose links are written to the log (unless `AUTH_EMAIL_SERVER` is set).
-//! The client IP of the email provider's per-IP limit is the socket peer (set by [`App::serve`];
-//! with `AUTH_TRUST_HOST`, the first `X-Forwarded-For` entry), or a `client_ip_header`.
+//! Run with no configuration at all (no config file, no `AUTH_SECRET`, `DATABASE_URL` or
+//! `AUTH_URL`, on a loopback address) for a demo: a generated development secret, a demo user,
+//! and email sign-in whose links are written to the log (unless `AUTH_EMAIL_SERVER` is set).
+//! Any production setting ends the demo. The client IP of the limits is the socket peer (set
+//! by [`App::serve`]), or with `AUTH_TRUSTED_PROXIES` the rightmost `X-Forwarded-For` address
+//! that is not a proxy.
 //!
 //! ```no_run
 //! // The binary is `tessera_server::main()`; embed the same app in your own program with:
