@@ -117,9 +117,7 @@ impl Auth {
     }
 
     pub(crate) fn from_builder(b: AuthBuilder) -> Result<Auth, ConfigError> {
-        if b.secrets.is_empty() || b.secrets.iter().any(Secret::is_empty) {
-            return Err(ConfigError::MissingSecret);
-        }
+        crate::config::check_secrets(&b.secrets, b.insecure_legacy_secrets)?;
         let fixed_url = b.url.as_deref().map(parse_url).transpose()?;
         let base_path = b.base_path.trim_end_matches('/').to_owned();
         if !base_path.starts_with('/') || base_path.chars().any(|c| c.is_control() || c == '?') {

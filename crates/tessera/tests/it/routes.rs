@@ -666,6 +666,8 @@ async fn callbacks_shape_token_and_session() {
     assert_eq!(r.json()["user"]["name"], "Alice Renamed");
 }
 
+const NEW_SECRET: &str = "new-Wn9Xk2Rb8Lm5Vp3Hy6Jd1Tc0FgZq4Ea7Us";
+
 #[tokio::test]
 async fn secret_rotation_reissues_with_the_new_secret() {
     let c = clock();
@@ -673,13 +675,13 @@ async fn secret_rotation_reissues_with_the_new_secret() {
     let mut jar = Jar::default();
     sign_in(&old, &mut jar, "alice", "correct").await;
     let rotated = builder(&c)
-        .with_secrets(["new-secret", SECRET])
+        .with_secrets([NEW_SECRET, SECRET])
         .build()
         .unwrap();
     let r = get(&rotated, "/api/auth/session", &mut jar).await;
     assert_eq!(r.json()["user"]["name"], "Alice");
     // The re-issued cookie is readable with the new secret alone.
-    let fresh = builder(&c).with_secret("new-secret").build().unwrap();
+    let fresh = builder(&c).with_secret(NEW_SECRET).build().unwrap();
     let r = get(&fresh, "/api/auth/session", &mut jar).await;
     assert_eq!(r.json()["user"]["name"], "Alice");
 }
