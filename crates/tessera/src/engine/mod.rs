@@ -331,24 +331,60 @@ impl Auth {
     /// The decoded session JWT of a request (next-auth's `getToken`): from the session cookie
     /// (chunks reassembled), else from `Authorization: Bearer <token>`. `None` when absent,
     /// invalid or expired. JWT strategy only.
+    ///
+    /// Like next-auth's `getToken`, this only decrypts: it does **not** run the `jwt`
+    /// callback, so a token that the callback would end (a revoked session, a banned user)
+    /// still decodes until its `exp`. To decide access, use [`token`](Self::token), which runs
+    /// the same checks as a session read.
     pub fn get_token(&self, headers: &HeaderMap) -> Option<Claims> {
         let inner = &*self.inner;
         let keys = inner.keys_for(headers);
-        let cookies = cookies_of(headers);
-        let store = SessionStore::new(&keys.names.session_token, inner.chunk_size, &cookies);
+        let raw = raw_token(inner, keys, headers)?;
         let now = inner.clock.now().unix_timestamp();
-        let raw = if store.value().is_empty() {
-            let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-            let token = auth.strip_prefix("Bearer ")?;
-            percent_encoding::percent_decode_str(token)
-                .decode_utf8()
-                .ok()?
-                .into_owned()
-        } else {
-            store.value().to_owned()
-        };
         keys.session.decode(&raw, now).ok().map(|d| d.claims)
     }
+
+    /// The session JWT of a request, checked as a session read checks it: from the session
+    /// cookie, else from `Authorization: Bearer <token>`; decrypted, then passed to the `jwt`
+    /// callback (no trigger, as for `GET /api/auth/session`). `Ok(None)` when absent, invalid,
+    /// expired, or ended by the callback (`Ok(None)` or an error from it), and with database
+    /// sessions (they have no JWT). The claims are the callback's result. No cookie is
+    /// re-issued: use [`session`](Self::session) for that.
+    pub async fn token(&self, headers: &HeaderMap) -> Result<Option<Claims>, SessionError> {
+        let inner = &*self.inner;
+        if inner.strategy != SessionStrategy::Jwt {
+            return Ok(None);
+        }
+        let keys = inner.keys_for(headers);
+        let Some(raw) = raw_token(inner, keys, headers) else {
+            return Ok(None);
+        };
+        let now = inner.clock.now().unix_timestamp();
+        let Ok(decoded) = keys.session.decode(&raw, now) else {
+            return Ok(None);
+        };
+        // Revocation bypass: a bearer token must pass the same `jwt` callback as the cookie,
+        // or a token the app ended (banned user, revoked session) works until it expires.
+        Ok(session::run_jwt_callback(inner, decoded.claims).await)
+    }
+}
+
+/// The raw session JWT of a request: the session cookie (chunks reassembled), else the
+/// `Authorization: Bearer` value (percent-decoded, as next-auth's `getToken` does).
+fn raw_token(inner: &Inner, keys: &CookieKeys, headers: &HeaderMap) -> Option<String> {
+    let cookies = cookies_of(headers);
+    let store = SessionStore::new(&keys.names.session_token, inner.chunk_size, &cookies);
+    if !store.value().is_empty() {
+        return Some(store.value().to_owned());
+    }
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = auth.strip_prefix("Bearer ")?;
+    Some(
+        percent_encoding::percent_decode_str(token)
+            .decode_utf8()
+            .ok()?
+            .into_owned(),
+    )
 }
 
 /// The result of an action before it becomes HTTP (next-auth's internal response).
