@@ -566,7 +566,7 @@ impl Inner {
         if let Some(url) = redirect {
             // Header injection: a URL with control characters never reaches Location.
             let url = if is_safe_location(&url) {
-                url
+                encode_non_ascii(url)
             } else {
                 "/".to_owned()
             };
@@ -595,6 +595,17 @@ impl Inner {
             Out::Html(s) => builder
                 .status(status)
                 .header(header::CONTENT_TYPE, "text/html")
+                // Clickjacking: the built-in pages (sign-in, sign-out, error, verify-request)
+                // are never framed; MIME sniffing: they are only ever HTML.
+                .header(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static("frame-ancestors 'none'"),
+                )
+                .header(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"))
+                .header(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                )
                 .body(Bytes::from(s))
                 .unwrap_or_else(|_| plain(StatusCode::BAD_REQUEST, "Bad request")),
             Out::Text(s) => builder
@@ -607,6 +618,26 @@ impl Inner {
                 .unwrap_or_else(|_| plain(StatusCode::BAD_REQUEST, "Bad request")),
         }
     }
+}
+
+/// `url` with every non-ASCII byte percent-encoded as UTF-8 (`/café` → `/caf%C3%A9`), as a
+/// browser does before requesting it. Existing escapes and ASCII are kept as they are, so an
+/// already encoded URL is unchanged.
+fn encode_non_ascii(url: String) -> String {
+    if url.is_ascii() {
+        return url;
+    }
+    let mut out = String::with_capacity(url.len() + 16);
+    for &b in url.as_bytes() {
+        if b.is_ascii() {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(b"0123456789ABCDEF"[usize::from(b >> 4)]));
+            out.push(char::from(b"0123456789ABCDEF"[usize::from(b & 0xf)]));
+        }
+    }
+    out
 }
 
 fn json_response(
