@@ -44,7 +44,9 @@ fn bench(c: &mut Criterion) {
     claims.insert("sub".into(), "42".into());
     let codec = tessera::JwtCodec::new(
         tessera::JwtFormat::V4,
-        &[tessera_core::Secret::new("bench-Hd9Fj6GtR4nSCr1pt5ecQ9vXk2LpZ7wYb3Nc")],
+        &[tessera_core::Secret::new(
+            "bench-Hd9Fj6GtR4nSCr1pt5ecQ9vXk2LpZ7wYb3Nc",
+        )],
         "",
     )
     .expect("codec");

@@ -675,10 +675,15 @@ mod tests {
         assert!(check_secrets(std::slice::from_ref(&strong), false).is_ok());
         assert_eq!(check_secrets(&[], false), Err(ConfigError::MissingSecret));
         let err = check_secrets(std::slice::from_ref(&short), true).unwrap_err();
-        assert!(matches!(&err, ConfigError::WeakSecret { which, .. } if which.starts_with("encrypting")));
+        assert!(
+            matches!(&err, ConfigError::WeakSecret { which, .. } if which.starts_with("encrypting"))
+        );
         let msg = err.to_string();
         assert!(msg.contains("openssl rand -base64 33"), "{msg}");
-        assert!(!msg.contains("\"secret\""), "the secret never appears: {msg}");
+        assert!(
+            !msg.contains("\"secret\""),
+            "the secret never appears: {msg}"
+        );
         // An old, short rotation secret: refused unless explicitly allowed for decoding.
         let rotation = [strong.clone(), short.clone()];
         assert!(matches!(
@@ -688,7 +693,8 @@ mod tests {
         assert!(check_secrets(&rotation, true).is_ok());
         // A short first part of a comma-separated AUTH_SECRET is refused.
         let b = AuthBuilder::default().with_env(|k| {
-            (k == "AUTH_SECRET").then(|| "short,0sWPK9XxHc7nqVtT2Rg8LZ4u6mAeJbYdFy3iNkQo5p1E".into())
+            (k == "AUTH_SECRET")
+                .then(|| "short,0sWPK9XxHc7nqVtT2Rg8LZ4u6mAeJbYdFy3iNkQo5p1E".into())
         });
         assert!(matches!(
             b.with_insecure_legacy_secrets(true).build(),

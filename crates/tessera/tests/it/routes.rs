@@ -85,7 +85,11 @@ async fn built_in_pages_refuse_framing_and_sniffing() {
             "{path}"
         );
         assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
-        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
     }
     // JSON answers are not pages.
     let r = get(&auth, "/api/auth/session", &mut jar).await;
@@ -96,7 +100,10 @@ async fn built_in_pages_refuse_framing_and_sniffing() {
 async fn non_ascii_callback_url_is_percent_encoded_in_location() {
     let (auth, _) = engine();
     for (callback, location) in [
-        ("http://localhost:3000/café", "http://localhost:3000/caf%C3%A9"),
+        (
+            "http://localhost:3000/café",
+            "http://localhost:3000/caf%C3%A9",
+        ),
         // Existing escapes stay as they are; only the raw non-ASCII bytes are encoded.
         (
             "http://localhost:3000/caf%C3%A9?q=%20ü#日",
