@@ -12,7 +12,7 @@ root=$(cd "$here/../.." && pwd)
 dur=${1:-15s}
 conns=${2:-32}
 rounds=${ROUNDS:-3}
-export AUTH_SECRET=load-bench-secret-0123456789abcdef
+export AUTH_SECRET=load-Fj6GtR4nSCr1pt5ecQ9vXk2LpZ7wYb3NcHd9
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 [ -d "$here/node_modules" ] || (cd "$here" && npm ci --no-audit --no-fund >/dev/null)

@@ -70,7 +70,8 @@ impl<T> DerefMut for Session<T> {
 /// These are the claims after your `jwt` callback, i.e. what the refreshed session cookie
 /// holds, taken from the same per-request resolution as [`Session`] (no second decryption). A
 /// request without a session cookie may instead present the JWT as `Authorization: Bearer
-/// <token>`, as with `getToken`; such a token is decoded without running the `jwt` callback.
+/// <token>`, as with `getToken`; such a token passes the `jwt` callback too (as for a session
+/// read, [`Auth::token`]), so a token the callback ends is refused like the cookie.
 /// Database sessions have no JWT: `Option<Token>` is then `None`, and `Token` answers 500 (a
 /// server misconfiguration, logged) rather than sending a signed-in user to sign in again.
 ///

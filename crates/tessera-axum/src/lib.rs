@@ -38,7 +38,7 @@
 //!
 //! # async fn run() {
 //! let auth = Auth::builder()
-//!     .with_secret("a long random secret")
+//!     .with_secret("0sWPK9XxHc7nqVtT2Rg8LZ4u6mAeJbYdFy3iNkQo5p1E") // `openssl rand -base64 33`
 //!     .with_url("http://localhost:3000/api/auth")
 //!     .with_provider(CredentialsProvider::new(|_| async { Ok::<_, AuthorizeError>(None) }))
 //!     .build()

@@ -70,21 +70,31 @@ impl RequestAuth {
     }
 
     /// The claims of an `Authorization: Bearer` JWT (next-auth's `getToken` fallback), for a
-    /// request that carries no session cookie. JWT strategy only.
+    /// request that carries no session cookie, after the `jwt` callback ([`Auth::token`]).
+    /// JWT strategy only.
     pub(crate) async fn bearer(&self, headers: &HeaderMap) -> Option<Arc<Claims>> {
         if self.auth.session_strategy() != SessionStrategy::Jwt
             || !headers.contains_key(header::AUTHORIZATION)
         {
             return None;
         }
-        // Revocation bypass: a session cookie the `jwt` callback ended must not come back
-        // through `get_token` (which reads the cookie without the callback).
+        // Revocation bypass: a session cookie the `jwt` callback ended must not come back as
+        // a bearer token of the same request.
         let name = &self.auth.cookie_names(headers).session_token.name;
         if has_cookie(headers, name) {
             return None;
         }
         self.bearer
-            .get_or_init(|| async { self.auth.get_token(headers).map(Arc::new) })
+            .get_or_init(|| async {
+                // Revocation bypass: the bearer token passes the `jwt` callback like a cookie.
+                match Box::pin(self.auth.token(headers)).await {
+                    Ok(claims) => claims.map(Arc::new),
+                    Err(e) => {
+                        tracing::error!(error = %e, "session store unavailable");
+                        None
+                    }
+                }
+            })
             .await
             .clone()
     }

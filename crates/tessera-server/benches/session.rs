@@ -26,7 +26,7 @@ fn bench(c: &mut Criterion) {
     )
     .expect("config");
     let settings = tessera_server::Settings::from_sources(Some(&config), |k| match k {
-        "AUTH_SECRET" => Some("bench-secret-0123456789abcdef".to_owned()),
+        "AUTH_SECRET" => Some("bench-Hd9Fj6GtR4nSCr1pt5ecQ9vXk2LpZ7wYb3Nc".to_owned()),
         "AUTH_URL" => Some("http://127.0.0.1:3000".to_owned()),
         _ => None,
     })
@@ -44,7 +44,9 @@ fn bench(c: &mut Criterion) {
     claims.insert("sub".into(), "42".into());
     let codec = tessera::JwtCodec::new(
         tessera::JwtFormat::V4,
-        &[tessera_core::Secret::new("bench-secret-0123456789abcdef")],
+        &[tessera_core::Secret::new(
+            "bench-Hd9Fj6GtR4nSCr1pt5ecQ9vXk2LpZ7wYb3Nc",
+        )],
         "",
     )
     .expect("codec");

@@ -88,8 +88,18 @@ impl Pages {
 #[non_exhaustive]
 pub enum ConfigError {
     /// No secret was given.
-    #[error("no secret configured: set AUTH_SECRET (generate one with `openssl rand -base64 32`)")]
+    #[error("no secret configured: set AUTH_SECRET (generate one with `openssl rand -base64 33`)")]
     MissingSecret,
+    /// A secret is too short or obviously low-entropy (see [`AuthBuilder::with_secret`]).
+    #[error(
+        "the {which} secret is too weak: {reason}; use at least 32 random bytes, e.g. generate one with `openssl rand -base64 33`"
+    )]
+    WeakSecret {
+        /// Which secret: `"encrypting (first)"` or `"rotation #N"`.
+        which: String,
+        /// What is wrong with it (never the secret itself).
+        reason: &'static str,
+    },
     /// The URL is not an absolute http(s) URL.
     #[error(
         "invalid AUTH_URL/NEXTAUTH_URL {0:?}: expected an absolute http(s) URL such as https://example.com/api/auth"
@@ -136,7 +146,7 @@ pub enum ConfigError {
 /// ```
 /// use tessera::{Auth, CredentialsProvider, AuthorizeError};
 /// let auth = Auth::builder()
-///     .with_secret("a long random secret")
+///     .with_secret("0sWPK9XxHc7nqVtT2Rg8LZ4u6mAeJbYdFy3iNkQo5p1E")
 ///     .with_url("http://localhost:3000/api/auth")
 ///     .with_provider(CredentialsProvider::new(|_| async { Ok::<_, AuthorizeError>(None) }))
 ///     .build()
@@ -170,6 +180,7 @@ pub struct AuthBuilder {
     pub(crate) credentials_database_sessions: bool,
     pub(crate) http_client: Option<Arc<dyn crate::oauth::HttpClient>>,
     pub(crate) trusted_proxies: Result<TrustedProxies, crate::client_ip::InvalidTrustedProxies>,
+    pub(crate) insecure_legacy_secrets: bool,
 }
 
 impl std::fmt::Debug for AuthBuilder {
@@ -208,6 +219,7 @@ impl Default for AuthBuilder {
             credentials_database_sessions: false,
             http_client: None,
             trusted_proxies: Ok(TrustedProxies::None),
+            insecure_legacy_secrets: false,
         }
     }
 }
@@ -216,14 +228,32 @@ const TEN_YEARS: i64 = 10 * 366 * 24 * 60 * 60;
 
 impl AuthBuilder {
     /// Sets the one secret (JWT encryption, CSRF hashes, email token hashes).
+    ///
+    /// [`build`](Self::build) refuses a weak secret ([`ConfigError::WeakSecret`]): it must be
+    /// at least 32 bytes, not a repetition of a shorter string, and carry at least 128 bits
+    /// by a frequency estimate over its bytes and over the steps between neighbouring bytes
+    /// (which refuses repeated characters, small alphabets and runs such as `abcdef…`).
+    /// Random output passes: `openssl rand -base64 33`, `openssl rand -hex 32`.
     pub fn with_secret(mut self, secret: impl Into<Secret>) -> Self {
         self.secrets = vec![secret.into()];
         self
     }
 
     /// Sets several secrets for rotation: the first encrypts and signs, all of them decrypt.
+    /// Every one must pass the strength rule of [`with_secret`](Self::with_secret), unless
+    /// [`with_insecure_legacy_secrets`](Self::with_insecure_legacy_secrets) relaxes it for
+    /// the older ones.
     pub fn with_secrets<S: Into<Secret>>(mut self, secrets: impl IntoIterator<Item = S>) -> Self {
         self.secrets = secrets.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Accepts weak older rotation secrets (all but the first), so that cookies and tokens
+    /// made with a short secret of a former deployment still decode during a migration. The
+    /// first secret, which encrypts and signs everything new, is always checked. Off by
+    /// default; turn it off again once the old sessions have expired.
+    pub fn with_insecure_legacy_secrets(mut self, allow: bool) -> Self {
+        self.insecure_legacy_secrets = allow;
         self
     }
 
@@ -459,6 +489,79 @@ pub(crate) fn parse_url(raw: &str) -> Result<FixedUrl, ConfigError> {
     })
 }
 
+/// The shortest secret accepted, in bytes (256 bits).
+const MIN_SECRET_LEN: usize = 32;
+/// The least estimated entropy a secret must carry, in bits.
+const MIN_SECRET_BITS: f64 = 128.0;
+
+/// `len × H` of the byte frequencies of `bytes`: an upper estimate of the bits in a string
+/// (exact for random bytes, generous for text, zero for one repeated byte).
+fn estimated_bits(bytes: impl Iterator<Item = u8> + Clone) -> f64 {
+    let mut counts = [0u32; 256];
+    let mut n = 0u32;
+    for b in bytes {
+        counts[usize::from(b)] += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    let total = f64::from(n);
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let c = f64::from(c);
+            -c * (c / total).log2()
+        })
+        .sum()
+}
+
+/// Why `secret` is too weak to encrypt sessions, or `None` when it passes the rule documented
+/// on [`AuthBuilder::with_secret`].
+pub(crate) fn weak_secret(secret: &Secret) -> Option<&'static str> {
+    let b = secret.expose().as_bytes();
+    if b.len() < MIN_SECRET_LEN {
+        return Some("it is shorter than 32 bytes");
+    }
+    // Guessable keys: `abcabcabc…` and the like carry the entropy of their period only.
+    if (1..=b.len() / 2).any(|p| b[p..] == b[..b.len() - p]) {
+        return Some("it repeats a shorter string");
+    }
+    if estimated_bits(b.iter().copied()) < MIN_SECRET_BITS {
+        return Some("it uses too few distinct characters");
+    }
+    // Guessable keys: runs such as `0123…` or `aaaa…` have uniform steps between bytes.
+    let steps = b.windows(2).map(|w| w[1].wrapping_sub(w[0]));
+    if estimated_bits(steps) < MIN_SECRET_BITS {
+        return Some("it is too regular (a run or a pattern)");
+    }
+    None
+}
+
+/// Checks the secrets: the first (encrypting) one always, the older ones unless `legacy_ok`.
+pub(crate) fn check_secrets(secrets: &[Secret], legacy_ok: bool) -> Result<(), ConfigError> {
+    if secrets.is_empty() || secrets.iter().any(Secret::is_empty) {
+        return Err(ConfigError::MissingSecret);
+    }
+    for (i, s) in secrets.iter().enumerate() {
+        if i > 0 && legacy_ok {
+            break;
+        }
+        // Session forgery: a short or patterned secret is found by offline guessing, and with
+        // it every JWE session cookie can be decrypted and forged.
+        if let Some(reason) = weak_secret(s) {
+            let which = if i == 0 {
+                "encrypting (first)".to_owned()
+            } else {
+                format!("rotation #{}", i + 1)
+            };
+            return Err(ConfigError::WeakSecret { which, reason });
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn check_duration(name: &'static str, v: i64) -> Result<i64, ConfigError> {
     if v <= 0 || v > TEN_YEARS {
         return Err(ConfigError::InvalidDuration(name));
@@ -537,5 +640,86 @@ mod tests {
         assert_eq!(b.secrets, vec![Secret::new("a"), Secret::new("b")]);
         assert_eq!(b.url.as_deref(), Some("http://y.example"));
         assert!(b.trust_host);
+    }
+
+    #[test]
+    fn secret_strength_rule() {
+        let weak = |s: &str| weak_secret(&Secret::new(s));
+        // Random output of the documented generators passes.
+        for ok in [
+            "0sWPK9XxHc7nqVtT2Rg8LZ4u6mAeJbYdFy3iNkQo5p1E",
+            "2f9c1a0e6b7d4c3f8e5a9b0c1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6",
+            "K8n1m1ZbCq7y9Jt7oR0b2WvS5QyX3eUu4lH6pFgNaDc=",
+            "a-much-longer-secret-value-used-in-production-0123456789abcdef",
+        ] {
+            assert_eq!(weak(ok), None, "{ok}");
+        }
+        assert_eq!(weak("secret"), Some("it is shorter than 32 bytes"));
+        assert_eq!(
+            weak("K8n1m1ZbCq7y9Jt7oR0b2WvS5QyX3eU"),
+            Some("it is shorter than 32 bytes"),
+            "31 bytes"
+        );
+        assert_eq!(weak(&"a".repeat(64)), Some("it repeats a shorter string"));
+        assert_eq!(
+            weak(&"Xy7#".repeat(10)),
+            Some("it repeats a shorter string")
+        );
+        assert_eq!(
+            weak("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"),
+            Some("it uses too few distinct characters")
+        );
+        assert_eq!(
+            weak("0123456789abcdefghijklmnopqrstuvwxyz"),
+            Some("it is too regular (a run or a pattern)")
+        );
+        // Every hex secret of `openssl rand -hex 32` passes, whatever its letters: a
+        // deterministic spread of them (a 64-bit LCG) never trips the rule.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..2000 {
+            let hex: String = (0..64)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    char::from_digit(((x >> 33) & 0xf) as u32, 16).unwrap_or('0')
+                })
+                .collect();
+            assert_eq!(weak(&hex), None, "{hex}");
+        }
+    }
+
+    #[test]
+    fn only_the_first_secret_may_not_be_relaxed() {
+        let strong = Secret::new("0sWPK9XxHc7nqVtT2Rg8LZ4u6mAeJbYdFy3iNkQo5p1E");
+        let short = Secret::new("secret");
+        assert!(check_secrets(std::slice::from_ref(&strong), false).is_ok());
+        assert_eq!(check_secrets(&[], false), Err(ConfigError::MissingSecret));
+        let err = check_secrets(std::slice::from_ref(&short), true).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::WeakSecret { which, .. } if which.starts_with("encrypting"))
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("openssl rand -base64 33"), "{msg}");
+        assert!(
+            !msg.contains("\"secret\""),
+            "the secret never appears: {msg}"
+        );
+        // An old, short rotation secret: refused unless explicitly allowed for decoding.
+        let rotation = [strong.clone(), short.clone()];
+        assert!(matches!(
+            check_secrets(&rotation, false),
+            Err(ConfigError::WeakSecret { which, .. }) if which == "rotation #2"
+        ));
+        assert!(check_secrets(&rotation, true).is_ok());
+        // A short first part of a comma-separated AUTH_SECRET is refused.
+        let b = AuthBuilder::default().with_env(|k| {
+            (k == "AUTH_SECRET")
+                .then(|| "short,0sWPK9XxHc7nqVtT2Rg8LZ4u6mAeJbYdFy3iNkQo5p1E".into())
+        });
+        assert!(matches!(
+            b.with_insecure_legacy_secrets(true).build(),
+            Err(ConfigError::WeakSecret { .. })
+        ));
     }
 }

@@ -69,7 +69,7 @@ pub use credentials::{AuthorizeError, CredentialField, Credentials, CredentialsP
 pub use email::{ClientIp, EmailProvider};
 pub use engine::{Auth, SessionError, SessionResult};
 pub use jwt::{Claims, Decoded, JwtCodec, JwtError, JwtFormat};
-pub use oauth::{Check, OAuthKind, OAuthProvider, ProviderStyle, TokenAuthMethod};
+pub use oauth::{Check, EmailTrust, OAuthKind, OAuthProvider, ProviderStyle, TokenAuthMethod};
 pub use pages::{ColorScheme, Theme};
 pub use providers::Provider;
 pub use providers::presets;

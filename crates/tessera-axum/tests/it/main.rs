@@ -52,6 +52,7 @@ fn app(auth: &Auth) -> Router {
         .route("/me", get(|s: Session<Typed>| async move { s.0.user.map(|u| u.extra.role).unwrap_or_default() }))
         .route("/api/me", get(|s: Session| async move { Json(s.0) }))
         .route("/token", get(|Token(t): Token| async move { Json(Value::Object(t)) }))
+        .route("/open-token", get(|t: Option<Token>| async move { Json(json!({ "token": t.is_some() })) }))
         .route("/update", post(update))
         .nest("/api/auth", tessera_axum::router(auth.clone()))
         .layer(AuthLayer::new(auth.clone()))
@@ -552,6 +553,62 @@ async fn token_reads_the_cookie_or_a_bearer_token() {
         app.oneshot(req).await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[tokio::test]
+async fn a_token_the_jwt_callback_ends_is_refused_as_cookie_and_as_bearer() {
+    let fx = Fixture::jwt().await;
+    let cookie = fx.sign_in("bob").await;
+    let app = app(&fx.auth);
+    let jwt = cookie
+        .split("; ")
+        .find_map(|c| c.strip_prefix("next-auth.session-token="))
+        .unwrap()
+        .to_owned();
+    let bearer = |path: &str| {
+        let mut req = request(path, None);
+        req.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {jwt}").parse().unwrap(),
+        );
+        req
+    };
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        header::AUTHORIZATION,
+        format!("Bearer {jwt}").parse().unwrap(),
+    );
+    // Before the ban: both ways in work.
+    let res = app.clone().oneshot(bearer("/token")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let sub = json(res).await["sub"].as_str().unwrap().to_owned();
+    assert_eq!(fx.auth.token(&headers).await.unwrap().unwrap()["sub"], sub);
+
+    fx.callbacks.banned.lock().unwrap().push(sub);
+    // The bearer token: refused by the extractor and by `Auth::token`.
+    let res = app.clone().oneshot(bearer("/token")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = app.clone().oneshot(bearer("/open-token")).await.unwrap();
+    assert_eq!(json(res).await, json!({ "token": false }));
+    assert_eq!(fx.auth.token(&headers).await.unwrap(), None);
+    // `get_token` only decrypts (next-auth's `getToken`), as documented.
+    assert!(fx.auth.get_token(&headers).is_some());
+    // The cookie: refused too, and the session route says signed out.
+    let res = app
+        .clone()
+        .oneshot(request("/token", Some(&cookie)))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = app
+        .clone()
+        .oneshot(request("/api/auth/session", Some(&cookie)))
+        .await
+        .unwrap();
+    assert_eq!(json(res).await, json!({}));
+    let mut with_cookie = http::HeaderMap::new();
+    with_cookie.insert(header::COOKIE, cookie.parse().unwrap());
+    assert_eq!(fx.auth.token(&with_cookie).await.unwrap(), None);
 }
 
 #[tokio::test]

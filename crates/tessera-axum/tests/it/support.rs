@@ -28,6 +28,8 @@ pub(crate) const URL: &str = "http://localhost:3000/api/auth";
 pub(crate) struct Counting {
     pub(crate) jwt_reads: AtomicUsize,
     pub(crate) session_calls: AtomicUsize,
+    /// Subjects whose sessions the `jwt` callback ends on reads (banned users).
+    pub(crate) banned: std::sync::Mutex<Vec<String>>,
 }
 
 fn role_of(name: Option<&str>) -> &'static str {
@@ -57,6 +59,10 @@ impl Callbacks for CountingCallbacks {
         }
         if args.trigger.is_none() {
             self.jwt_reads.fetch_add(1, Ordering::SeqCst);
+            let sub = token.get("sub").and_then(Value::as_str).unwrap_or("");
+            if self.banned.lock().unwrap().iter().any(|b| b == sub) {
+                return Ok(None);
+            }
         }
         if args.trigger == Some(JwtTrigger::Update)
             && let Some(Value::Object(data)) = args.session

@@ -14,7 +14,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::broadcast;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tessera-server");
-pub const SECRET: &str = "e2e-secret-0123456789abcdef0123456789";
+pub const SECRET: &str = "e2e-Nc7wYb3Hd9Fj6GtR4nSCr1pt5ecQ9vXk2LpZ";
 
 pub fn temp_dir(tag: &str) -> PathBuf {
     let mut b = [0u8; 6];

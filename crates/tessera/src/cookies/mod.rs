@@ -376,12 +376,38 @@ impl RequestCookies {
     }
 
     /// Every cookie whose name starts with `prefix`, in request order.
-    pub(crate) fn with_prefix<'a>(
+    /// The session cookie `base` and its chunks (`base.0`, `base.1`, ...), in request order.
+    /// Cookies that merely start with `base` (`base-x`, `base.01`, `base.a`) are not part of
+    /// it.
+    pub(crate) fn session_parts<'a>(
         &'a self,
-        prefix: &'a str,
+        base: &'a str,
     ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        self.iter().filter(move |(n, _)| n.starts_with(prefix))
+        self.iter()
+            .filter(move |(n, _)| chunk_index(base, n).is_some())
     }
+}
+
+/// The most chunks a session cookie is read from: 16 × 3.9 KB holds a 62 KB token, far more
+/// than a browser sends in one `Cookie` header.
+pub(crate) const MAX_CHUNKS: usize = 16;
+
+/// Which part of the session cookie `base` the cookie `name` is: `Some(None)` for `base`
+/// itself, `Some(Some(i))` for the chunk `base.<i>` (`i` in canonical decimal, at most four
+/// digits), `None` for any other cookie.
+fn chunk_index(base: &str, name: &str) -> Option<Option<usize>> {
+    let rest = name.strip_prefix(base)?;
+    if rest.is_empty() {
+        return Some(None);
+    }
+    let digits = rest.strip_prefix('.')?;
+    let canonical = (1..=4).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    if !canonical {
+        return None;
+    }
+    digits.parse().ok().map(Some)
 }
 
 /// The session cookie, possibly split into `.0`, `.1`, ... chunks (next-auth's `SessionStore`).
@@ -395,15 +421,38 @@ pub(crate) struct SessionStore<'a> {
 
 impl<'a> SessionStore<'a> {
     pub(crate) fn new(def: &'a CookieDef, chunk_size: usize, cookies: &'a RequestCookies) -> Self {
-        let mut found = cookies.with_prefix(&def.name);
+        let name = def.name.as_str();
+        let mut found = cookies.session_parts(name);
         let value = match (found.next(), found.next()) {
             (None, _) => Cow::Borrowed(""),
-            (Some((_, v)), None) => Cow::Borrowed(v),
+            (Some((n, v)), None) => {
+                // A lone chunk past the cap is refused like too many chunks.
+                if chunk_index(name, n)
+                    .flatten()
+                    .is_some_and(|i| i >= MAX_CHUNKS)
+                {
+                    Cow::Borrowed("")
+                } else {
+                    Cow::Borrowed(v)
+                }
+            }
             _ => {
-                // The value is reassembled in chunk order.
-                let mut chunks: Vec<(&str, &str)> = cookies.with_prefix(&def.name).collect();
-                sort_chunks(&mut chunks);
-                Cow::Owned(chunks.iter().map(|(_, v)| *v).collect())
+                let mut chunks: Vec<(&str, &str)> = cookies.session_parts(name).collect();
+                // Resource exhaustion: a request may not make the server join (and then try
+                // to decrypt) an unbounded number of chunks.
+                let over = chunks.len() > MAX_CHUNKS
+                    || chunks.iter().any(|(n, _)| {
+                        chunk_index(name, n)
+                            .flatten()
+                            .is_some_and(|i| i >= MAX_CHUNKS)
+                    });
+                if over {
+                    Cow::Borrowed("")
+                } else {
+                    // The value is reassembled in chunk order.
+                    sort_chunks(&mut chunks);
+                    Cow::Owned(chunks.iter().map(|(_, v)| *v).collect())
+                }
             }
         };
         Self {
@@ -421,7 +470,7 @@ impl<'a> SessionStore<'a> {
 
     /// The session cookie names in the request, in request order (JS object key order).
     fn present(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.cookies.with_prefix(&self.def.name).map(|(n, _)| n)
+        self.cookies.session_parts(&self.def.name).map(|(n, _)| n)
     }
 
     /// Deletions of every chunk present in the request.
@@ -436,6 +485,13 @@ impl<'a> SessionStore<'a> {
     /// `token` is a compact JWE ([`JwtCodec::encode`](crate::JwtCodec::encode)'s output).
     pub(crate) fn chunk(&self, token: String, expires: OffsetDateTime) -> Vec<SetCookie> {
         let n = token.len().div_ceil(self.chunk_size).max(1);
+        if n > MAX_CHUNKS {
+            tracing::warn!(
+                chunks = n,
+                max = MAX_CHUNKS,
+                "the session token needs more cookie chunks than are read back: keep less in the jwt callback's token"
+            );
+        }
         let name = self.def.name.as_str();
         // Which write a request cookie name is: the name itself when the token fits in one
         // cookie, else `name.<i>` with `i` written as `format!` writes it.
@@ -645,5 +701,53 @@ mod tests {
         assert!(v.iter().position(|c| c.0 == "n.1") < v.iter().position(|c| c.0 == "n.2"));
         assert_eq!(parse_int_prefix("12abc"), Some(12));
         assert_eq!(parse_int_prefix("abc"), None);
+    }
+
+    #[test]
+    fn only_the_session_cookie_and_its_numbered_chunks_are_read() {
+        let names = CookieNames::defaults("next-auth", false);
+        let def = &names.session_token;
+        let read = |header: &str| {
+            let jar = RequestCookies::parse([header].into_iter());
+            SessionStore::new(def, 3933, &jar).value().to_owned()
+        };
+        // Cookies that only share the prefix are not chunks.
+        assert_eq!(
+            read("next-auth.session-token-evil=x; next-auth.session-token=tok"),
+            "tok"
+        );
+        assert_eq!(
+            read(
+                "next-auth.session-token.0=a; next-auth.session-token.01=x; next-auth.session-token.1=b; next-auth.session-token.x=y; next-auth.session-tokenz=z"
+            ),
+            "ab"
+        );
+        assert_eq!(read("next-auth.session-token-evil=x"), "");
+        // The cap: 16 chunks are read, a 17th (or a chunk numbered past it) refuses the lot.
+        let chunks = |n: usize| {
+            (0..n)
+                .map(|i| format!("next-auth.session-token.{i}=c{i}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        assert!(read(&chunks(MAX_CHUNKS)).ends_with("c15"));
+        assert_eq!(read(&chunks(MAX_CHUNKS + 1)), "");
+        assert_eq!(read("next-auth.session-token.16=x"), "");
+        assert_eq!(
+            read("next-auth.session-token.0=a; next-auth.session-token.99=x"),
+            ""
+        );
+        // Clean-up deletes the parts, never the look-alikes.
+        let jar = RequestCookies::parse(
+            ["next-auth.session-token.0=a; next-auth.session-token-evil=x; other=y"].into_iter(),
+        );
+        let cleaned: Vec<_> = SessionStore::new(def, 3933, &jar)
+            .clean()
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(cleaned, ["next-auth.session-token.0"]);
+        assert_eq!(chunk_index("s", "s.12345"), None);
+        assert_eq!(chunk_index("s", "s.9999"), Some(Some(9999)));
     }
 }

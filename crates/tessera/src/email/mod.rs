@@ -28,7 +28,7 @@
 //! use tessera_core::MemoryAdapter;
 //!
 //! let auth = Auth::builder()
-//!     .with_secret("a long random secret")
+//!     .with_secret("0sWPK9XxHc7nqVtT2Rg8LZ4u6mAeJbYdFy3iNkQo5p1E") // `openssl rand -base64 33`
 //!     .with_url("http://localhost:3000/api/auth")
 //!     .with_adapter(MemoryAdapter::new())
 //!     .with_provider(EmailProvider::new(LogTransport).with_max_age(15 * 60))

@@ -36,11 +36,16 @@ pub(crate) async fn dispatch(inner: &Inner, inc: Incoming) -> Response<Bytes> {
             let Some(origin) = inner.resolve_origin(&inc.headers) else {
                 return plain(StatusCode::BAD_REQUEST, "Invalid Host header");
             };
-            return inner.respond(
-                Outcome::json(providers_json(inner, &origin.base)),
-                false,
-                false,
-            );
+            let mut outcome = Outcome::json(providers_json(inner, &origin.base));
+            if inner.fixed_url.is_none() && inner.trust_host {
+                // Cache poisoning: the URLs come from the Host / X-Forwarded-* headers, so a
+                // shared cache must not serve one host's answer to another.
+                outcome.headers.push((
+                    http::header::CACHE_CONTROL,
+                    http::HeaderValue::from_static("no-store"),
+                ));
+            }
+            return inner.respond(outcome, false, false);
         }
         (&Method::POST, "_log") if !v5 => {
             log_beacon(&inc);

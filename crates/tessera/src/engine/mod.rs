@@ -118,9 +118,7 @@ impl Auth {
     }
 
     pub(crate) fn from_builder(b: AuthBuilder) -> Result<Auth, ConfigError> {
-        if b.secrets.is_empty() || b.secrets.iter().any(Secret::is_empty) {
-            return Err(ConfigError::MissingSecret);
-        }
+        crate::config::check_secrets(&b.secrets, b.insecure_legacy_secrets)?;
         let fixed_url = b.url.as_deref().map(parse_url).transpose()?;
         let base_path = b.base_path.trim_end_matches('/').to_owned();
         if !base_path.starts_with('/') || base_path.chars().any(|c| c.is_control() || c == '?') {
@@ -350,24 +348,60 @@ impl Auth {
     /// The decoded session JWT of a request (next-auth's `getToken`): from the session cookie
     /// (chunks reassembled), else from `Authorization: Bearer <token>`. `None` when absent,
     /// invalid or expired. JWT strategy only.
+    ///
+    /// Like next-auth's `getToken`, this only decrypts: it does **not** run the `jwt`
+    /// callback, so a token that the callback would end (a revoked session, a banned user)
+    /// still decodes until its `exp`. To decide access, use [`token`](Self::token), which runs
+    /// the same checks as a session read.
     pub fn get_token(&self, headers: &HeaderMap) -> Option<Claims> {
         let inner = &*self.inner;
         let keys = inner.keys_for(headers);
-        let cookies = cookies_of(headers);
-        let store = SessionStore::new(&keys.names.session_token, inner.chunk_size, &cookies);
+        let raw = raw_token(inner, keys, headers)?;
         let now = inner.clock.now().unix_timestamp();
-        let raw = if store.value().is_empty() {
-            let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-            let token = auth.strip_prefix("Bearer ")?;
-            percent_encoding::percent_decode_str(token)
-                .decode_utf8()
-                .ok()?
-                .into_owned()
-        } else {
-            store.value().to_owned()
-        };
         keys.session.decode(&raw, now).ok().map(|d| d.claims)
     }
+
+    /// The session JWT of a request, checked as a session read checks it: from the session
+    /// cookie, else from `Authorization: Bearer <token>`; decrypted, then passed to the `jwt`
+    /// callback (no trigger, as for `GET /api/auth/session`). `Ok(None)` when absent, invalid,
+    /// expired, or ended by the callback (`Ok(None)` or an error from it), and with database
+    /// sessions (they have no JWT). The claims are the callback's result. No cookie is
+    /// re-issued: use [`session`](Self::session) for that.
+    pub async fn token(&self, headers: &HeaderMap) -> Result<Option<Claims>, SessionError> {
+        let inner = &*self.inner;
+        if inner.strategy != SessionStrategy::Jwt {
+            return Ok(None);
+        }
+        let keys = inner.keys_for(headers);
+        let Some(raw) = raw_token(inner, keys, headers) else {
+            return Ok(None);
+        };
+        let now = inner.clock.now().unix_timestamp();
+        let Ok(decoded) = keys.session.decode(&raw, now) else {
+            return Ok(None);
+        };
+        // Revocation bypass: a bearer token must pass the same `jwt` callback as the cookie,
+        // or a token the app ended (banned user, revoked session) works until it expires.
+        Ok(session::run_jwt_callback(inner, decoded.claims).await)
+    }
+}
+
+/// The raw session JWT of a request: the session cookie (chunks reassembled), else the
+/// `Authorization: Bearer` value (percent-decoded, as next-auth's `getToken` does).
+fn raw_token(inner: &Inner, keys: &CookieKeys, headers: &HeaderMap) -> Option<String> {
+    let cookies = cookies_of(headers);
+    let store = SessionStore::new(&keys.names.session_token, inner.chunk_size, &cookies);
+    if !store.value().is_empty() {
+        return Some(store.value().to_owned());
+    }
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = auth.strip_prefix("Bearer ")?;
+    Some(
+        percent_encoding::percent_decode_str(token)
+            .decode_utf8()
+            .ok()?
+            .into_owned(),
+    )
 }
 
 /// The result of an action before it becomes HTTP (next-auth's internal response).
@@ -549,7 +583,7 @@ impl Inner {
         if let Some(url) = redirect {
             // Header injection: a URL with control characters never reaches Location.
             let url = if is_safe_location(&url) {
-                url
+                encode_non_ascii(url)
             } else {
                 "/".to_owned()
             };
@@ -578,6 +612,17 @@ impl Inner {
             Out::Html(s) => builder
                 .status(status)
                 .header(header::CONTENT_TYPE, "text/html")
+                // Clickjacking: the built-in pages (sign-in, sign-out, error, verify-request)
+                // are never framed; MIME sniffing: they are only ever HTML.
+                .header(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static("frame-ancestors 'none'"),
+                )
+                .header(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"))
+                .header(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                )
                 .body(Bytes::from(s))
                 .unwrap_or_else(|_| plain(StatusCode::BAD_REQUEST, "Bad request")),
             Out::Text(s) => builder
@@ -590,6 +635,26 @@ impl Inner {
                 .unwrap_or_else(|_| plain(StatusCode::BAD_REQUEST, "Bad request")),
         }
     }
+}
+
+/// `url` with every non-ASCII byte percent-encoded as UTF-8 (`/café` → `/caf%C3%A9`), as a
+/// browser does before requesting it. Existing escapes and ASCII are kept as they are, so an
+/// already encoded URL is unchanged.
+fn encode_non_ascii(url: String) -> String {
+    if url.is_ascii() {
+        return url;
+    }
+    let mut out = String::with_capacity(url.len() + 16);
+    for &b in url.as_bytes() {
+        if b.is_ascii() {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(b"0123456789ABCDEF"[usize::from(b >> 4)]));
+            out.push(char::from(b"0123456789ABCDEF"[usize::from(b & 0xf)]));
+        }
+    }
+    out
 }
 
 fn json_response(

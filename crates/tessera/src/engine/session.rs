@@ -208,6 +208,27 @@ async fn jwt_session(read: &Read<'_>) -> Result<Computed, SessionError> {
     })
 }
 
+/// The `jwt` callback of a plain session read (no trigger) on decoded claims: the token it
+/// returns, `None` when it ends the session (or fails).
+pub(crate) async fn run_jwt_callback(inner: &Inner, decoded: Claims) -> Option<Claims> {
+    let args = JwtArgs {
+        token: decoded,
+        user: None,
+        account: None,
+        profile: None,
+        is_new_user: None,
+        trigger: None,
+        session: None,
+    };
+    match inner.callbacks.jwt(args).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::debug!(code = e.code(), "JWT_SESSION_ERROR: jwt callback failed");
+            None
+        }
+    }
+}
+
 /// The database strategy's session: one adapter read, a write when `update_age` has passed.
 async fn database_session(read: &Read<'_>) -> Result<Computed, SessionError> {
     let &Read {

@@ -1,5 +1,6 @@
 //! Per-provider runtime state: the discovery document and the JWKS, cached.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
 use serde_json::{Map, Value};
@@ -42,6 +43,15 @@ pub(crate) struct Runtime {
     jwks: RwLock<Option<Stamped<Vec<PublicJwk>>>>,
     /// When a JWKS was last fetched (successfully or not).
     jwks_attempt: RwLock<Option<i64>>,
+    /// Held while the discovery document is fetched: concurrent callbacks wait for that one
+    /// fetch instead of starting their own.
+    metadata_flight: tokio::sync::Mutex<()>,
+    /// Held while the JWKS is fetched (as `metadata_flight`).
+    jwks_flight: tokio::sync::Mutex<()>,
+    /// Bumped after every discovery attempt, so that a waiter knows one happened meanwhile.
+    metadata_attempts: std::sync::atomic::AtomicU64,
+    /// Bumped after every JWKS attempt (as `metadata_attempts`).
+    jwks_attempts: std::sync::atomic::AtomicU64,
     /// The current Apple client secret JWT and its expiry.
     pub(crate) client_secret: RwLock<Option<(String, i64)>>,
 }
@@ -92,14 +102,34 @@ impl OAuthProvider {
                 id_token_algs: Vec::new(),
             }));
         }
+        let fresh = |cached: &Option<(Arc<Metadata>, i64)>| match cached {
+            Some((m, at)) if now - at < METADATA_TTL && now >= *at => Some(m.clone()),
+            _ => None,
+        };
         let cached = read(&self.rt.metadata);
-        if let Some((m, at)) = &cached
-            && now - at < METADATA_TTL
-            && now >= *at
-        {
-            return Ok(m.clone());
+        if let Some(m) = fresh(&cached) {
+            return Ok(m);
         }
-        match self.discover(f).await {
+        let seen = self.rt.metadata_attempts.load(Ordering::Acquire);
+        // Refetch storms: one discovery request at a time; the others wait for its result.
+        let _flight = self.rt.metadata_flight.lock().await;
+        let cached = read(&self.rt.metadata);
+        if let Some(m) = fresh(&cached) {
+            return Ok(m);
+        }
+        if self.rt.metadata_attempts.load(Ordering::Acquire) != seen {
+            // The fetch we waited for failed: its outcome (the stale document, or the
+            // failure) is ours too, without another request.
+            return match cached {
+                Some((m, at)) if now - at < STALE_GRACE => Ok(m),
+                _ => Err(FetchError::Transport(
+                    "discovery failed (a concurrent attempt)".to_owned(),
+                )),
+            };
+        }
+        let result = self.discover(f).await;
+        self.rt.metadata_attempts.fetch_add(1, Ordering::AcqRel);
+        match result {
             Ok(m) => {
                 let m = Arc::new(m);
                 write(&self.rt.metadata, m.clone(), now);
@@ -200,9 +230,9 @@ impl OAuthProvider {
             .jwks_uri
             .as_deref()
             .ok_or_else(|| FetchError::BadUrl("the provider has no jwks_uri".to_owned()))?;
-        let cached = read(&self.rt.jwks);
-        if let Some((keys, at)) = &cached {
-            let fresh = now - at < JWKS_TTL && now >= *at;
+        let usable = || -> Option<Arc<Vec<PublicJwk>>> {
+            let (keys, at) = read(&self.rt.jwks)?;
+            let fresh = now - at < JWKS_TTL && now >= at;
             let has_kid = want_kid.is_none_or(|k| keys.iter().any(|j| j.kid.as_deref() == Some(k)));
             let last = *self
                 .rt
@@ -211,9 +241,27 @@ impl OAuthProvider {
                 .unwrap_or_else(|e| e.into_inner());
             // Refetch storms: an unknown kid triggers a fetch at most once per cooldown.
             let cooling = last.is_some_and(|l| now - l < JWKS_REFETCH_COOLDOWN && now >= l);
-            if fresh && (has_kid || cooling) {
-                return Ok(keys.clone());
-            }
+            (fresh && (has_kid || cooling)).then_some(keys)
+        };
+        if let Some(keys) = usable() {
+            return Ok(keys);
+        }
+        let seen = self.rt.jwks_attempts.load(Ordering::Acquire);
+        // Refetch storms: one JWKS request at a time; the others wait and use its result
+        // (the attempt it records makes them `cooling` if it did not bring their kid).
+        let _flight = self.rt.jwks_flight.lock().await;
+        if let Some(keys) = usable() {
+            return Ok(keys);
+        }
+        let cached = read(&self.rt.jwks);
+        if self.rt.jwks_attempts.load(Ordering::Acquire) != seen {
+            // The fetch we waited for failed: its outcome is ours too.
+            return match cached {
+                Some((keys, at)) if now - at < STALE_GRACE => Ok(keys),
+                _ => Err(FetchError::Transport(
+                    "JWKS fetch failed (a concurrent attempt)".to_owned(),
+                )),
+            };
         }
         *self
             .rt
@@ -224,13 +272,14 @@ impl OAuthProvider {
         let fetched = f
             .get_json(url)
             .await
-            .and_then(|doc| parse_jwks(&Value::Object(doc)).ok_or(FetchError::NotJson));
+            .and_then(|doc| parse_jwks(&Value::Object(doc)).ok_or(FetchError::NotJson))
+            .map(Arc::new);
+        if let Ok(keys) = &fetched {
+            write(&self.rt.jwks, keys.clone(), now);
+        }
+        self.rt.jwks_attempts.fetch_add(1, Ordering::AcqRel);
         match fetched {
-            Ok(keys) => {
-                let keys = Arc::new(keys);
-                write(&self.rt.jwks, keys.clone(), now);
-                Ok(keys)
-            }
+            Ok(keys) => Ok(keys),
             Err(e) => match cached {
                 Some((keys, at)) if now - at < STALE_GRACE => {
                     tracing::warn!(provider = %self.cfg.id, error = %e, "JWKS refresh failed; using the cached keys");
@@ -239,5 +288,96 @@ impl OAuthProvider {
                 _ => Err(e),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::oauth::{HttpClient, HttpError, HttpLimits};
+
+    /// Answers discovery and JWKS requests after a pause, counting them; fails on demand.
+    #[derive(Default)]
+    struct Counting {
+        discovery: AtomicUsize,
+        jwks: AtomicUsize,
+        fail: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl HttpClient for Counting {
+        async fn send(
+            &self,
+            r: http::Request<Bytes>,
+            _l: HttpLimits,
+        ) -> Result<http::Response<Bytes>, HttpError> {
+            let body = if r.uri().path().ends_with("openid-configuration") {
+                self.discovery.fetch_add(1, Ordering::SeqCst);
+                r#"{"issuer": "https://idp.example", "authorization_endpoint": "https://idp.example/a",
+                   "token_endpoint": "https://idp.example/t", "jwks_uri": "https://idp.example/jwks",
+                   "userinfo_endpoint": "https://idp.example/u"}"#
+            } else {
+                self.jwks.fetch_add(1, Ordering::SeqCst);
+                r#"{"keys": []}"#
+            };
+            // Every caller is waiting while this one is in flight.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if self.fail.load(Ordering::SeqCst) {
+                return Err(HttpError::Timeout);
+            }
+            Ok(http::Response::new(Bytes::from_static(body.as_bytes())))
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_refreshes_are_single_flight() {
+        let client = Counting::default();
+        let f = Fetcher {
+            client: &client,
+            limits: HttpLimits::default(),
+        };
+        let p = OAuthProvider::oidc("idp", "https://idp.example", "c", "s");
+        let now = 1_000_000;
+        let m = || p.metadata(&f, now);
+        let (a, b, c, d, e, g, h, i) = tokio::join!(m(), m(), m(), m(), m(), m(), m(), m());
+        for r in [a, b, c, d, e, g, h, i] {
+            assert_eq!(
+                r.unwrap().token_endpoint.as_deref(),
+                Some("https://idp.example/t")
+            );
+        }
+        assert_eq!(
+            client.discovery.load(Ordering::SeqCst),
+            1,
+            "one discovery for 8 callbacks"
+        );
+        let meta = p.metadata(&f, now).await.unwrap();
+        // An unknown kid: eight callbacks, one JWKS request.
+        let k = || p.jwks(&f, &meta, now, Some("new-kid"));
+        let (a, b, c, d, e, g, h, i) = tokio::join!(k(), k(), k(), k(), k(), k(), k(), k());
+        for r in [a, b, c, d, e, g, h, i] {
+            assert!(r.unwrap().is_empty());
+        }
+        assert_eq!(
+            client.jwks.load(Ordering::SeqCst),
+            1,
+            "one JWKS fetch for 8 callbacks"
+        );
+
+        // A failing refresh is shared too: no cache, the provider down, one request.
+        let p = OAuthProvider::oidc("idp2", "https://idp.example", "c", "s");
+        client.fail.store(true, Ordering::SeqCst);
+        let before = client.discovery.load(Ordering::SeqCst);
+        let m = || p.metadata(&f, now);
+        let (a, b, c, d) = tokio::join!(m(), m(), m(), m());
+        assert!(a.is_err() && b.is_err() && c.is_err() && d.is_err());
+        assert_eq!(client.discovery.load(Ordering::SeqCst), before + 1);
+        // Later (a new request, nothing in flight), it is tried again.
+        assert!(p.metadata(&f, now).await.is_err());
+        assert_eq!(client.discovery.load(Ordering::SeqCst), before + 2);
     }
 }

@@ -197,15 +197,22 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, inc: &Incoming, p: &OAuthProvider) -
     match run(ctx, inc, p).await {
         Ok(done) => {
             let Done {
-                user,
+                mut user,
                 account,
                 raw,
                 cookies,
             } = done;
-            // Account takeover: a provider that says the address is unverified (`false`, or
-            // `"false"` as Apple and Cognito write it) never links accounts by email.
-            let allow_email_linking = p.allows_dangerous_email_account_linking()
-                && claim_bool(&raw, "email_verified") != Some(false);
+            let verified = p.email_is_verified(&raw);
+            if !verified {
+                // Pre-account takeover: an unverified address (`email_verified` false or
+                // absent, `"false"` as Apple and Cognito write it, or a provider whose
+                // addresses are never verified) neither finds a user nor becomes one's email,
+                // so a later email or credentials sign-in with it cannot land in this user.
+                // It stays in the profile.
+                user.email = None;
+            }
+            // Account takeover: linking by email needs the opt-in and a verified address.
+            let allow_email_linking = p.allows_dangerous_email_account_linking() && verified;
             signin_flow::complete(
                 ctx,
                 inc,

@@ -32,8 +32,8 @@ pub use http::ReqwestClient;
 pub use http::{HttpClient, HttpError, HttpLimits};
 pub use jws::JwsAlgorithm;
 pub use provider::{
-    Check, OAuthKind, OAuthProvider, ProfileFn, ProfileSource, ProviderStyle, TokenAuthMethod,
-    TokenSet,
+    Check, EmailTrust, OAuthKind, OAuthProvider, ProfileFn, ProfileSource, ProviderStyle,
+    TokenAuthMethod, TokenSet,
 };
 
 pub(crate) use flow::{callback, signin};

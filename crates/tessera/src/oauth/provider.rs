@@ -71,6 +71,28 @@ pub enum ProfileSource {
     IdTokenAndUserinfo,
 }
 
+/// Whether the email addresses a provider returns are verified. Only a verified address
+/// identifies a user: it finds the existing user to link to (with
+/// [`with_allow_dangerous_email_account_linking`](OAuthProvider::with_allow_dangerous_email_account_linking))
+/// and becomes a new user's email, which a later email or credentials sign-in with that
+/// address finds. An unverified address stays in the profile (the `profile` of the callbacks
+/// and events) and never reaches the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum EmailTrust {
+    /// Verified only when the profile says so: its `email_verified` claim is `true` (or
+    /// `"true"`). An absent claim means unknown (OpenID Connect Core §5.1), so unverified.
+    /// The default.
+    #[default]
+    Claim,
+    /// The provider verifies every address it returns (documented by the provider): verified
+    /// unless the profile says `email_verified: false`.
+    Verified,
+    /// Never verified: multi-tenant issuers where any tenant's administrator sets any address,
+    /// and providers documented to return unverified addresses.
+    Unverified,
+}
+
 /// Brand styling of a provider's button on the built-in sign-in page (next-auth's `style`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -160,6 +182,9 @@ pub(crate) struct Config {
     pub(crate) profile_source: Option<ProfileSource>,
     pub(crate) profile: Option<Arc<ProfileFn>>,
     pub(crate) allow_dangerous_email_account_linking: bool,
+    pub(crate) email_trust: EmailTrust,
+    /// The profile claim that says whether the email is verified.
+    pub(crate) email_verified_claim: &'static str,
     pub(crate) style: Option<ProviderStyle>,
     pub(crate) algorithms: Vec<JwsAlgorithm>,
     pub(crate) extra_issuers: Vec<String>,
@@ -264,6 +289,8 @@ impl OAuthProvider {
                 profile_source: None,
                 profile: None,
                 allow_dangerous_email_account_linking: false,
+                email_trust: EmailTrust::Claim,
+                email_verified_claim: "email_verified",
                 style: None,
                 algorithms: JwsAlgorithm::ASYMMETRIC.to_vec(),
                 extra_issuers: Vec::new(),
@@ -559,10 +586,40 @@ impl OAuthProvider {
 
     /// Lets a user without a session sign in to an existing account with the same email
     /// (next-auth's `allowDangerousEmailAccountLinking`). Only for providers that verify
-    /// email addresses.
+    /// email addresses: an address that is not verified by the provider's [`EmailTrust`]
+    /// never links, even with this on.
     pub fn with_allow_dangerous_email_account_linking(mut self, allow: bool) -> Self {
         self.cfg().allow_dangerous_email_account_linking = allow;
         self
+    }
+
+    /// Sets whether the provider's email addresses are verified (default
+    /// [`EmailTrust::Claim`]: only with `email_verified: true` in the profile). The presets set
+    /// what their provider documents.
+    pub fn with_email_trust(mut self, trust: EmailTrust) -> Self {
+        self.cfg().email_trust = trust;
+        self
+    }
+
+    /// The email trust in force.
+    pub fn email_trust(&self) -> EmailTrust {
+        self.cfg.email_trust
+    }
+
+    /// Reads email verification from another profile claim (Discord's `verified`).
+    pub(crate) fn with_email_verified_claim(mut self, claim: &'static str) -> Self {
+        self.cfg().email_verified_claim = claim;
+        self
+    }
+
+    /// Whether the email of this raw profile is verified, by the provider's [`EmailTrust`].
+    pub(crate) fn email_is_verified(&self, profile: &Value) -> bool {
+        let claim = claim_bool(profile, self.cfg.email_verified_claim);
+        match self.cfg.email_trust {
+            EmailTrust::Claim => claim == Some(true),
+            EmailTrust::Verified => claim != Some(false),
+            EmailTrust::Unverified => false,
+        }
     }
 
     /// Sets the sign-in button style.
@@ -861,5 +918,28 @@ mod tests {
             claim_str(&json!({"id": 12345}), "id").as_deref(),
             Some("12345")
         );
+    }
+
+    #[test]
+    fn email_trust_policies() {
+        let p = OAuthProvider::oidc("corp", "https://id.example.com", "cid", "sec");
+        assert_eq!(p.email_trust(), EmailTrust::Claim);
+        let yes = json!({"email": "a@x", "email_verified": true});
+        let yes_str = json!({"email": "a@x", "email_verified": "true"});
+        let no = json!({"email": "a@x", "email_verified": false});
+        let absent = json!({"email": "a@x"});
+        assert!(p.email_is_verified(&yes));
+        assert!(p.email_is_verified(&yes_str));
+        assert!(!p.email_is_verified(&no));
+        assert!(!p.email_is_verified(&absent), "absent means unknown");
+        let p = p.with_email_trust(EmailTrust::Verified);
+        assert!(p.email_is_verified(&absent));
+        assert!(!p.email_is_verified(&no), "an explicit false always wins");
+        let p = p.with_email_trust(EmailTrust::Unverified);
+        assert!(!p.email_is_verified(&yes));
+        let p = OAuthProvider::oidc("d", "https://id.example.com", "c", "s")
+            .with_email_verified_claim("verified");
+        assert!(p.email_is_verified(&json!({"verified": true})));
+        assert!(!p.email_is_verified(&yes));
     }
 }

@@ -44,6 +44,101 @@ async fn providers_lists_absolute_urls_without_init_cookies() {
 }
 
 #[tokio::test]
+async fn providers_from_request_headers_are_not_cached() {
+    let c = clock();
+    // A fixed URL: the answer is the same for every request, cacheable as in next-auth.
+    let (auth, _) = engine();
+    let r = send(&auth, Method::GET, "/api/auth/providers", None, None).await;
+    assert_eq!(r.header("cache-control"), None);
+    // The origin from the Host header: a shared cache must not keep it.
+    let auth = Auth::builder()
+        .with_secret(SECRET)
+        .with_trust_host(true)
+        .with_clock(c.clone())
+        .with_provider(credentials())
+        .build()
+        .unwrap();
+    let r = send(&auth, Method::GET, "/api/auth/providers", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        r.json()["credentials"]["signinUrl"],
+        "https://localhost:3000/api/auth/signin/credentials"
+    );
+}
+
+#[tokio::test]
+async fn built_in_pages_refuse_framing_and_sniffing() {
+    let (auth, _) = engine();
+    let mut jar = Jar::default();
+    for path in [
+        "/api/auth/signin",
+        "/api/auth/signout",
+        "/api/auth/error?error=Verification",
+        "/api/auth/verify-request",
+    ] {
+        let r = get(&auth, path, &mut jar).await;
+        assert_eq!(r.header("content-type"), Some("text/html"), "{path}");
+        assert_eq!(
+            r.header("content-security-policy"),
+            Some("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+    }
+    // JSON answers are not pages.
+    let r = get(&auth, "/api/auth/session", &mut jar).await;
+    assert_eq!(r.header("x-frame-options"), None);
+}
+
+#[tokio::test]
+async fn non_ascii_callback_url_is_percent_encoded_in_location() {
+    let (auth, _) = engine();
+    for (callback, location) in [
+        (
+            "http://localhost:3000/café",
+            "http://localhost:3000/caf%C3%A9",
+        ),
+        // Existing escapes stay as they are; only the raw non-ASCII bytes are encoded.
+        (
+            "http://localhost:3000/caf%C3%A9?q=%20ü#日",
+            "http://localhost:3000/caf%C3%A9?q=%20%C3%BC#%E6%97%A5",
+        ),
+        ("/über", "http://localhost:3000/%C3%BCber"),
+    ] {
+        let mut jar = Jar::default();
+        let token = csrf(&auth, &mut jar).await;
+        let r = post_form(
+            &auth,
+            "/api/auth/signout",
+            &mut jar,
+            &[("csrfToken", &token), ("callbackUrl", callback)],
+        )
+        .await;
+        assert_eq!(r.status, 302, "{callback}: {r:?}");
+        assert_eq!(r.header("location"), Some(location), "{callback}");
+        // The JSON form (next-auth/react) gets the same URL.
+        let r = post_form(
+            &auth,
+            "/api/auth/signout",
+            &mut jar,
+            &[
+                ("csrfToken", &token),
+                ("callbackUrl", callback),
+                ("json", "true"),
+            ],
+        )
+        .await;
+        assert_eq!(r.json()["url"], location, "{callback}");
+    }
+}
+
+#[tokio::test]
 async fn csrf_first_visit_then_reuse() {
     let (auth, _) = engine();
     let mut jar = Jar::default();
@@ -666,6 +761,8 @@ async fn callbacks_shape_token_and_session() {
     assert_eq!(r.json()["user"]["name"], "Alice Renamed");
 }
 
+const NEW_SECRET: &str = "new-Wn9Xk2Rb8Lm5Vp3Hy6Jd1Tc0FgZq4Ea7Us";
+
 #[tokio::test]
 async fn secret_rotation_reissues_with_the_new_secret() {
     let c = clock();
@@ -673,13 +770,13 @@ async fn secret_rotation_reissues_with_the_new_secret() {
     let mut jar = Jar::default();
     sign_in(&old, &mut jar, "alice", "correct").await;
     let rotated = builder(&c)
-        .with_secrets(["new-secret", SECRET])
+        .with_secrets([NEW_SECRET, SECRET])
         .build()
         .unwrap();
     let r = get(&rotated, "/api/auth/session", &mut jar).await;
     assert_eq!(r.json()["user"]["name"], "Alice");
     // The re-issued cookie is readable with the new secret alone.
-    let fresh = builder(&c).with_secret("new-secret").build().unwrap();
+    let fresh = builder(&c).with_secret(NEW_SECRET).build().unwrap();
     let r = get(&fresh, "/api/auth/session", &mut jar).await;
     assert_eq!(r.json()["user"]["name"], "Alice");
 }

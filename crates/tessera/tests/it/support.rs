@@ -11,7 +11,8 @@ use tessera::{
 use tessera_core::User;
 use time::macros::datetime;
 
-pub const SECRET: &str = "transcript-secret";
+/// The engine secret of the tests (32+ random bytes, as the engine requires).
+pub const SECRET: &str = "tR4nSCr1pt-5ecret-Qm8vXk2LpZ7wYb3NcHd9Fj6G";
 pub const BASE: &str = "http://localhost:3000/api/auth";
 
 pub fn clock() -> ManualClock {

@@ -23,6 +23,13 @@ fn skipped(label: &str) -> bool {
         || label.starts_with("[db]")
 }
 
+/// The headers Tessera adds to its built-in HTML pages (next-auth sends none of them).
+const PAGE_HEADERS: [(&str, &str); 3] = [
+    ("content-security-policy", "frame-ancestors 'none'"),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+];
+
 #[derive(Default)]
 struct Bindings(HashMap<String, String>);
 
@@ -282,10 +289,19 @@ async fn replay_v4_transcripts() {
         let body = b.substitute(req["body"].as_str().unwrap_or(""));
         let response = auth.handle(r.body(bytes::Bytes::from(body)).unwrap()).await;
         let status = response.status().as_u16();
+        // Documented deviation: the built-in pages also send anti-framing and no-sniff
+        // headers, which next-auth does not.
+        let is_page = response.headers().get(header::CONTENT_TYPE)
+            == Some(&header::HeaderValue::from_static("text/html"));
+        for (name, want) in PAGE_HEADERS {
+            let got = response.headers().get(name).and_then(|v| v.to_str().ok());
+            assert_eq!(got, is_page.then_some(want), "{label}: {name}");
+        }
         let got_headers: Vec<(String, String)> = response
             .headers()
             .iter()
             .filter(|(k, _)| *k != header::CONTENT_LENGTH)
+            .filter(|(k, _)| !PAGE_HEADERS.iter().any(|(n, _)| k.as_str() == *n))
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))
             .collect();
         let got_body = response.into_body();

@@ -3,7 +3,7 @@
 
 use tessera_core::Secret;
 
-use crate::oauth::{OAuthProvider, ProviderStyle, Quirk, claim_str, user};
+use crate::oauth::{EmailTrust, OAuthProvider, ProviderStyle, Quirk, claim_str, user};
 
 /// Bitbucket Cloud.
 pub fn bitbucket(client_id: impl AsRef<str>, client_secret: impl Into<Secret>) -> OAuthProvider {
@@ -14,6 +14,8 @@ pub fn bitbucket(client_id: impl AsRef<str>, client_secret: impl Into<Secret>) -
         .with_token_url("https://bitbucket.org/site/oauth2/access_token")
         .with_userinfo_url("https://api.bitbucket.org/2.0/user")
         .with_quirk(Quirk::SecondaryEmails)
+        // The address comes from /user/emails, confirmed ones only.
+        .with_email_trust(EmailTrust::Verified)
         .with_profile(|p, _| {
             let image = p
                 .get("links")

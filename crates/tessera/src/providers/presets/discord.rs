@@ -11,6 +11,8 @@ pub fn discord(client_id: impl AsRef<str>, client_secret: impl Into<Secret>) -> 
         .with_authorization_url("https://discord.com/api/oauth2/authorize?scope=identify+email")
         .with_token_url("https://discord.com/api/oauth2/token")
         .with_userinfo_url("https://discord.com/api/users/@me")
+        // Discord says whether the address is verified in `verified`.
+        .with_email_verified_claim("verified")
         .with_profile(|p, _| {
             let id = claim_str(p, "id")?;
             let image = match claim_str(p, "avatar") {

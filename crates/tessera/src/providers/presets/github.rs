@@ -3,7 +3,7 @@
 
 use tessera_core::Secret;
 
-use crate::oauth::{OAuthProvider, ProviderStyle, Quirk, claim_str, user};
+use crate::oauth::{EmailTrust, OAuthProvider, ProviderStyle, Quirk, claim_str, user};
 
 /// GitHub. Register the callback URL `…/api/auth/callback/github` in the OAuth app.
 pub fn github(client_id: impl AsRef<str>, client_secret: impl Into<Secret>) -> OAuthProvider {
@@ -15,6 +15,9 @@ pub fn github(client_id: impl AsRef<str>, client_secret: impl Into<Secret>) -> O
         .with_token_url("https://github.com/login/oauth/access_token")
         .with_userinfo_url("https://api.github.com/user")
         .with_quirk(Quirk::SecondaryEmails)
+        // GitHub's public profile email must be a verified address, and /user/emails is read
+        // for its primary verified one.
+        .with_email_trust(EmailTrust::Verified)
         .with_profile(|p, _| {
             Some(user(
                 claim_str(p, "id")?,

@@ -2,7 +2,7 @@
 
 use tessera_core::Secret;
 
-use crate::oauth::{Check, OAuthProvider, ProviderStyle, claim_str, user};
+use crate::oauth::{Check, EmailTrust, OAuthProvider, ProviderStyle, claim_str, user};
 
 /// GitLab.com. For a self-managed instance, override the three URLs.
 pub fn gitlab(client_id: impl AsRef<str>, client_secret: impl Into<Secret>) -> OAuthProvider {
@@ -13,6 +13,10 @@ pub fn gitlab(client_id: impl AsRef<str>, client_secret: impl Into<Secret>) -> O
         .with_token_url("https://gitlab.com/oauth/token")
         .with_userinfo_url("https://gitlab.com/api/v4/user")
         .with_checks([Check::Pkce, Check::State])
+        // GitLab.com confirms addresses before an account signs in, and the primary address
+        // can only be a confirmed one. A self-managed instance may not: use
+        // `.with_email_trust(EmailTrust::Claim)` there unless it requires confirmation.
+        .with_email_trust(EmailTrust::Verified)
         .with_profile(|p, _| {
             Some(user(
                 claim_str(p, "id")?,

@@ -6,20 +6,36 @@
 use tessera_core::Secret;
 
 use crate::oauth::{
-    Check, OAuthKind, OAuthProvider, ProfileSource, ProviderStyle, claim_str, user,
+    Check, EmailTrust, OAuthKind, OAuthProvider, ProfileSource, ProviderStyle, claim_str, user,
 };
 
 /// Microsoft Entra ID for `tenant`: `common` (any work or personal account),
 /// `organizations`, `consumers`, or a tenant id or domain (single tenant). The id is
 /// `microsoft-entra-id`; use `.with_id("azure-ad")` to keep accounts made by next-auth v4's
 /// `AzureAD` provider.
+///
+/// The `email` claim becomes the user's email only when the ID token carries `xms_edov: true`
+/// (add the optional claim `xms_edov` to the app registration), or with `consumers`. For a
+/// single tenant whose directory you control, `.with_email_trust(EmailTrust::Verified)`
+/// trusts it as is.
 pub fn microsoft_entra_id(
     tenant: &str,
     client_id: impl AsRef<str>,
     client_secret: impl Into<Secret>,
 ) -> OAuthProvider {
     let tenant = if tenant.is_empty() { "common" } else { tenant };
+    // Pre-account takeover: Entra ID's `email` is whatever a tenant's administrator set (any
+    // tenant, through `common` / `organizations`), so it is verified only when the ID token
+    // says that Microsoft checked the domain's owner (the optional claim `xms_edov`). Personal
+    // Microsoft accounts (`consumers`) sign in with their verified address.
+    let trust = if tenant.eq_ignore_ascii_case("consumers") {
+        EmailTrust::Verified
+    } else {
+        EmailTrust::Claim
+    };
     OAuthProvider::oauth("microsoft-entra-id", client_id, client_secret)
+        .with_email_trust(trust)
+        .with_email_verified_claim("xms_edov")
         .with_kind(OAuthKind::Oidc)
         .with_name("Microsoft Entra ID")
         .with_well_known(format!(

@@ -157,4 +157,29 @@ mod tests {
             )
         );
     }
+
+    #[test]
+    fn presets_carry_their_providers_email_policy() {
+        use crate::oauth::EmailTrust;
+        use serde_json::json;
+        let s = || Secret::new("s");
+        assert_eq!(github("c", s()).email_trust(), EmailTrust::Verified);
+        assert_eq!(bitbucket("c", s()).email_trust(), EmailTrust::Verified);
+        assert_eq!(spotify("c", s()).email_trust(), EmailTrust::Unverified);
+        for p in [google("c", s()), apple("c", s()), linkedin("c", s())] {
+            assert_eq!(p.email_trust(), EmailTrust::Claim, "{}", p.id());
+            assert!(p.email_is_verified(&json!({"email_verified": "true"})));
+            assert!(!p.email_is_verified(&json!({})));
+        }
+        let d = discord("c", s());
+        assert!(d.email_is_verified(&json!({"verified": true})));
+        assert!(!d.email_is_verified(&json!({"verified": false})));
+        // Entra ID: any tenant's admin sets `email`; only `xms_edov` vouches for it.
+        let common = microsoft_entra_id("common", "c", s());
+        assert!(!common.email_is_verified(&json!({"email": "ceo@victim.example"})));
+        assert!(!common.email_is_verified(&json!({"email_verified": true})));
+        assert!(common.email_is_verified(&json!({"xms_edov": true})));
+        let consumers = microsoft_entra_id("consumers", "c", s());
+        assert!(consumers.email_is_verified(&json!({})));
+    }
 }

@@ -2,7 +2,7 @@
 
 use tessera_core::Secret;
 
-use crate::oauth::{Check, OAuthProvider, ProviderStyle, claim_str, user};
+use crate::oauth::{Check, EmailTrust, OAuthProvider, ProviderStyle, claim_str, user};
 
 /// Spotify.
 pub fn spotify(client_id: impl AsRef<str>, client_secret: impl Into<Secret>) -> OAuthProvider {
@@ -12,6 +12,9 @@ pub fn spotify(client_id: impl AsRef<str>, client_secret: impl Into<Secret>) -> 
         .with_token_url("https://accounts.spotify.com/api/token")
         .with_userinfo_url("https://api.spotify.com/v1/me")
         .with_checks([Check::Pkce, Check::State])
+        // Spotify documents its `email` as unverified ("no proof that it actually belongs to
+        // the user").
+        .with_email_trust(EmailTrust::Unverified)
         .with_profile(|p, _| {
             let image = p
                 .get("images")

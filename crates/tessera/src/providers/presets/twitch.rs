@@ -18,7 +18,7 @@ pub fn twitch(client_id: impl AsRef<str>, client_secret: impl Into<Secret>) -> O
     .with_scopes(["openid", "user:read:email"])
     .with_authorization_param(
         "claims",
-        r#"{"id_token":{"email":null,"picture":null,"preferred_username":null}}"#,
+        r#"{"id_token":{"email":null,"email_verified":null,"picture":null,"preferred_username":null}}"#,
     )
     .with_token_auth_method(TokenAuthMethod::ClientSecretPost)
     .with_profile_source(ProfileSource::IdToken)

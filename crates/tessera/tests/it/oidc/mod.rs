@@ -17,7 +17,7 @@ use tessera::{
 use crate::support::{BASE, Jar, Resp, clock, csrf, get, post_form, send};
 use idp::{Alg, CLIENT_ID, CLIENT_SECRET, IdToken, Idp, SUB};
 
-const SECRET: &str = "oidc-test-secret";
+const SECRET: &str = "oidc-7eSt-Zq4Wn9Xk2Rb8Lm5Vp3Hy6Jd1Tc0Fg";
 
 fn oidc(idp: &Idp) -> OAuthProvider {
     OAuthProvider::oidc("idp", idp.base(), CLIENT_ID, CLIENT_SECRET).with_name("Test IdP")
@@ -983,8 +983,10 @@ async fn state_cookies_of_next_auth_are_accepted() {
     let c = ManualClock::new(time::OffsetDateTime::from_unix_timestamp(at).unwrap());
     let idp = Idp::start(c.clone()).await;
     idp.set(|k| k.iss_param_supported = false);
+    // Decode-only: next-auth's short vector secret is an older rotation secret here.
     let auth = Auth::builder()
-        .with_secret(secret)
+        .with_secrets([SECRET, secret])
+        .with_insecure_legacy_secrets(true)
         .with_url("http://localhost:3000")
         .with_clock(c.clone())
         .with_provider(github_like(&idp))
@@ -1193,7 +1195,8 @@ async fn account_linking_and_sign_in_callback() {
         Some(format!("{BASE}/error?error=OAuthAccountNotLinked").as_str())
     );
     assert!(r.cookie("next-auth.session-token").is_none());
-    // Opted in, but the provider says the address is not verified: still refused.
+    // Opted in, but the provider says the address is not verified: never linked to the
+    // existing user; a user of its own is made, without the address.
     let auth = build(
         oidc(&idp).with_allow_dangerous_email_account_linking(true),
         adapter.clone(),
@@ -1201,10 +1204,20 @@ async fn account_linking_and_sign_in_callback() {
     idp.set(|k| k.email_unverified = true);
     let mut jar = Jar::default();
     let r = round_trip(&auth, &idp, &mut jar, "idp").await;
-    assert_eq!(
-        r.header("location"),
-        Some(format!("{BASE}/error?error=OAuthAccountNotLinked").as_str())
-    );
+    assert_eq!(r.header("location"), Some("http://localhost:3000/after"));
+    let own = adapter
+        .get_user_by_account("idp", SUB)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(own.email, None);
+    let existing = adapter
+        .get_user_by_email("idp.user@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(own.id, existing.id);
+    adapter.unlink_account("idp", SUB).await.unwrap();
     idp.set(|k| k.email_unverified = false);
     // Opted in and verified ("true" as a string): linked to the existing user, database session.
     let auth = build(
@@ -1240,6 +1253,121 @@ async fn account_linking_and_sign_in_callback() {
         Some(format!("{BASE}/error?error=AccessDenied").as_str())
     );
     assert!(r.cookie("next-auth.session-token").is_none());
+}
+
+/// Keeps the sign-in links of an email provider.
+#[derive(Clone, Default)]
+struct Links(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+#[async_trait::async_trait]
+impl tessera::email::EmailTransport for Links {
+    async fn send(
+        &self,
+        email: tessera::email::VerificationEmail,
+    ) -> Result<(), tessera::email::EmailError> {
+        self.0.lock().unwrap().push(email.url);
+        Ok(())
+    }
+}
+
+/// An OIDC sign-in, then an email sign-in with the same address: which users they land in.
+async fn oidc_then_email(verified: bool) -> (Option<User>, User) {
+    let c = clock();
+    let idp = Idp::start(c.clone()).await;
+    idp.set(|k| k.email_unverified = !verified);
+    let adapter = std::sync::Arc::new(MemoryAdapter::new());
+    let links = Links::default();
+    let auth = Auth::builder()
+        .with_secret(SECRET)
+        .with_url("http://localhost:3000")
+        .with_clock(c.clone())
+        .with_shared_adapter(adapter.clone())
+        .with_provider(oidc(&idp))
+        .with_provider(
+            tessera::EmailProvider::new(links.clone())
+                .with_limits(tessera::email::EmailLimits::unlimited()),
+        )
+        .build()
+        .unwrap();
+    // The attacker's (or the owner's) provider account, with the victim's address.
+    let mut jar = Jar::default();
+    let r = round_trip(&auth, &idp, &mut jar, "idp").await;
+    assert_eq!(r.header("location"), Some("http://localhost:3000/after"));
+    use tessera::tessera_core::Adapter as _;
+    let oidc_user = adapter
+        .get_user_by_account("idp", SUB)
+        .await
+        .unwrap()
+        .unwrap();
+    // The address's owner signs in by email, in another browser.
+    let mut jar = Jar::default();
+    let token = csrf(&auth, &mut jar).await;
+    let r = post_form(
+        &auth,
+        "/api/auth/signin/email",
+        &mut jar,
+        &[
+            ("csrfToken", &token),
+            ("email", "idp.user@example.com"),
+            ("json", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let link = links.0.lock().unwrap().pop().expect("a sign-in link");
+    let path = link.strip_prefix("http://localhost:3000").unwrap();
+    let r = get(&auth, path, &mut jar).await;
+    assert_eq!(r.status, 302, "{r:?}");
+    assert!(r.cookie("next-auth.session-token").is_some(), "{r:?}");
+    let email_user = adapter
+        .get_user_by_email("idp.user@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let oidc_user = adapter.get_user(&oidc_user.id).await.unwrap();
+    (oidc_user, email_user)
+}
+
+/// Pre-account takeover: a provider profile with an unverified address makes a user without
+/// it, so the address's owner signing in by email gets a user of their own.
+#[tokio::test]
+async fn unverified_provider_email_never_becomes_the_users_email() {
+    let (oidc_user, email_user) = oidc_then_email(false).await;
+    let oidc_user = oidc_user.unwrap();
+    assert_eq!(oidc_user.email, None, "the unverified address is not kept");
+    assert_ne!(
+        oidc_user.id, email_user.id,
+        "the email sign-in does not land in the provider's user"
+    );
+    assert_eq!(email_user.email.as_deref(), Some("idp.user@example.com"));
+    // With a verified address, next-auth's behaviour: one user, found by its email.
+    let (oidc_user, email_user) = oidc_then_email(true).await;
+    let oidc_user = oidc_user.unwrap();
+    assert_eq!(oidc_user.email.as_deref(), Some("idp.user@example.com"));
+    assert_eq!(oidc_user.id, email_user.id);
+}
+
+/// Multi-tenant Entra ID: a tenant administrator sets any address, so without `xms_edov` the
+/// address never reaches the user (the session shows none).
+#[tokio::test]
+async fn multi_tenant_entra_email_is_not_trusted() {
+    let (auth, _clock, idp) = setup(|idp| {
+        presets::microsoft_entra_id("common", CLIENT_ID, CLIENT_SECRET).with_well_known(format!(
+            "{}/tenant/.well-known/openid-configuration",
+            idp.base()
+        ))
+    })
+    .await;
+    idp.set(|k| {
+        k.id_token = IdToken::Tenant;
+        k.iss_param_supported = false;
+    });
+    let mut jar = Jar::default();
+    let r = round_trip(&auth, &idp, &mut jar, "microsoft-entra-id").await;
+    assert_eq!(r.header("location"), Some("http://localhost:3000/after"));
+    let s = session(&auth, &mut jar).await;
+    assert_eq!(s["user"]["name"], "From ID Token");
+    assert!(s["user"].get("email").is_none_or(Value::is_null), "{s}");
 }
 
 /// An HTTP client that fails every request (timeouts, network down).
