@@ -49,9 +49,8 @@
 //!   kysely (`VARCHAR(36)` UUID ids and `DATETIME(3)` on MySQL; text ids and ISO 8601
 //!   text timestamps on SQLite, as the kysely adapter writes them there). Differences:
 //!   `email` may be NULL (next-auth v4 allows users without email), long values are
-//!   `TEXT`, tables are `utf8mb4_bin` on MySQL (exact comparisons), and
-//!   `(provider, providerAccountId)` is unique. SQLite reads also accept integer ids and
-//!   millisecond timestamps.
+//!   `TEXT`, tables are `utf8mb4_bin` on MySQL, and `(provider, providerAccountId)` is
+//!   unique. SQLite reads also accept integer ids and millisecond timestamps.
 //!
 //! # Behaviour
 //!
@@ -77,6 +76,15 @@
 //! * Timestamps are stored in UTC, to the microsecond (PostgreSQL) or millisecond
 //!   (MySQL, SQLite), and returned in UTC.
 //! * Each adapter also has `get_account(provider, provider_account_id)`.
+//! * Lookups by email, provider, provider account id, session token and verification
+//!   token are exact (same bytes) whatever the columns' collation, so tables another tool
+//!   created case- or accent-insensitive (MySQL's `utf8mb4_general_ci`,
+//!   `utf8mb4_unicode_ci`, `utf8mb4_0900_ai_ci`; a nondeterministic PostgreSQL collation;
+//!   SQLite's `NOCASE`) never let `victim@cörp.com` find `victim@corp.com`: each query keeps
+//!   the collated `=` (it uses the column's index) and adds a byte-exact comparison
+//!   (`CAST(CONVERT(col USING utf8mb4) AS BINARY)`, `COLLATE "C"`, `COLLATE BINARY`).
+//!   On such a table the schema's own unique keys still fold, so a look-alike email or
+//!   account id is refused as a [`Conflict`](tessera_core::AdapterErrorKind::Conflict).
 
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod error;

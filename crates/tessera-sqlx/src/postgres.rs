@@ -21,6 +21,13 @@ pub const MIGRATION: &str = include_str!("../migrations/postgres.sql");
 /// An arbitrary constant naming the advisory lock that serialises concurrent migrations.
 const MIGRATION_LOCK: i64 = 0x7465_7373_6572_6101;
 
+// Account takeover: every lookup by email, token, provider or provider account id is
+// `col = $1 AND col = $1 COLLATE "C"`. A table another tool created may give the column a
+// nondeterministic (case- or accent-insensitive ICU) collation, so `victim@cörp.com` would
+// find `victim@corp.com`; the first comparison can use the column's index, the second
+// (bytewise, "C" is deterministic) keeps only the exact value. `citext` columns compare
+// exactly already: the parameter is `text`, so the column is cast to `text`.
+
 /// A Tessera [`Adapter`] on PostgreSQL, using the tables of `@auth/pg-adapter`
 /// (`users`, `accounts`, `sessions`, `verification_token`) so a database written by
 /// next-auth's official PostgreSQL adapter is read as it is, and the other way round.
@@ -109,7 +116,9 @@ impl PostgresAdapter {
         sqlx::query(
             r#"SELECT "userId", type, provider, "providerAccountId", refresh_token, access_token,
                       expires_at, token_type, scope, id_token, session_state
-               FROM accounts WHERE provider = $1 AND "providerAccountId" = $2"#,
+               FROM accounts
+               WHERE provider = $1 AND provider = $1 COLLATE "C"
+                 AND "providerAccountId" = $2 AND "providerAccountId" = $2 COLLATE "C""#,
         )
         .bind(provider)
         .bind(provider_account_id)
@@ -237,7 +246,7 @@ impl Adapter for PostgresAdapter {
     }
 
     async fn get_user_by_email(&self, email: &str) -> AdapterResult<Option<User>> {
-        sqlx::query(r#"SELECT id, name, email, "emailVerified", image FROM users WHERE email = $1"#)
+        sqlx::query(r#"SELECT id, name, email, "emailVerified", image FROM users WHERE email = $1 AND email = $1 COLLATE "C""#)
             .bind(email)
             .fetch_optional(&self.pool)
             .await
@@ -254,7 +263,8 @@ impl Adapter for PostgresAdapter {
         sqlx::query(
             r#"SELECT u.id, u.name, u.email, u."emailVerified", u.image
                FROM users u JOIN accounts a ON u.id = a."userId"
-               WHERE a.provider = $1 AND a."providerAccountId" = $2"#,
+               WHERE a.provider = $1 AND a.provider = $1 COLLATE "C"
+                 AND a."providerAccountId" = $2 AND a."providerAccountId" = $2 COLLATE "C""#,
         )
         .bind(provider)
         .bind(provider_account_id)
@@ -356,7 +366,7 @@ impl Adapter for PostgresAdapter {
     }
 
     async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> AdapterResult<()> {
-        sqlx::query(r#"DELETE FROM accounts WHERE provider = $1 AND "providerAccountId" = $2"#)
+        sqlx::query(r#"DELETE FROM accounts WHERE provider = $1 AND provider = $1 COLLATE "C" AND "providerAccountId" = $2 AND "providerAccountId" = $2 COLLATE "C""#)
             .bind(provider)
             .bind(provider_account_id)
             .execute(&self.pool)
@@ -407,7 +417,8 @@ impl Adapter for PostgresAdapter {
         expires: OffsetDateTime,
     ) -> AdapterResult<Option<AdapterSession>> {
         sqlx::query(
-            r#"UPDATE sessions SET expires = $2 WHERE "sessionToken" = $1
+            r#"UPDATE sessions SET expires = $2
+               WHERE "sessionToken" = $1 AND "sessionToken" = $1 COLLATE "C"
                RETURNING "sessionToken", "userId", expires"#,
         )
         .bind(session_token)
@@ -420,7 +431,7 @@ impl Adapter for PostgresAdapter {
     }
 
     async fn delete_session(&self, session_token: &str) -> AdapterResult<()> {
-        sqlx::query(r#"DELETE FROM sessions WHERE "sessionToken" = $1"#)
+        sqlx::query(r#"DELETE FROM sessions WHERE "sessionToken" = $1 AND "sessionToken" = $1 COLLATE "C""#)
             .bind(session_token)
             .execute(&self.pool)
             .await
@@ -456,8 +467,10 @@ impl Adapter for PostgresAdapter {
     ) -> AdapterResult<Option<VerificationToken>> {
         // Replay: one DELETE ... RETURNING, so of concurrent uses exactly one gets the row.
         let row = sqlx::query(
-            "DELETE FROM verification_token WHERE identifier = $1 AND token = $2
-             RETURNING identifier, expires, token",
+            r#"DELETE FROM verification_token
+             WHERE identifier = $1 AND identifier = $1 COLLATE "C"
+               AND token = $2 AND token = $2 COLLATE "C"
+             RETURNING identifier, expires, token"#,
         )
         .bind(identifier)
         .bind(token)
