@@ -43,6 +43,7 @@ impl MySqlAdapter {
     pub async fn connect(url: &str) -> AdapterResult<Self> {
         let options =
             MySqlConnectOptions::from_str(url).map_err(|e| db_err("parse the database URL", e))?;
+        crate::error::probe::<sqlx::MySqlConnection>(&options, "connect to MySQL").await?;
         let pool = MySqlPoolOptions::new()
             .connect_with(options)
             .await
@@ -436,8 +437,8 @@ impl Adapter for MySqlAdapter {
         .bind(provider_account_id)
         .bind(provider_account_id.as_bytes())
         .execute(&self.pool)
-            .await
-            .map_err(|e| db_err("unlink_account", e))?;
+        .await
+        .map_err(|e| db_err("unlink_account", e))?;
         Ok(())
     }
 

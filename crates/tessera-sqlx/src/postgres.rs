@@ -60,6 +60,7 @@ impl PostgresAdapter {
             // both ends a record layer per query; the user's explicit sslmode always wins.
             options = options.ssl_mode(PgSslMode::Disable);
         }
+        crate::error::probe::<sqlx::PgConnection>(&options, "connect to PostgreSQL").await?;
         let pool = PgPoolOptions::new()
             .connect_with(options)
             .await
@@ -431,11 +432,13 @@ impl Adapter for PostgresAdapter {
     }
 
     async fn delete_session(&self, session_token: &str) -> AdapterResult<()> {
-        sqlx::query(r#"DELETE FROM sessions WHERE "sessionToken" = $1 AND "sessionToken" = $1 COLLATE "C""#)
-            .bind(session_token)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_err("delete_session", e))?;
+        sqlx::query(
+            r#"DELETE FROM sessions WHERE "sessionToken" = $1 AND "sessionToken" = $1 COLLATE "C""#,
+        )
+        .bind(session_token)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("delete_session", e))?;
         Ok(())
     }
 

@@ -250,12 +250,11 @@ fn exact_on_insensitive_schema(collation: &'static str) {
         move |f| async move {
             let a = f.adapter();
             crate::exact::lookups_are_exact(a).await;
-            let folded: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM `User` WHERE `email` = ?")
-                    .bind("VICTIM@CÖRP.COM")
-                    .fetch_one(a.pool())
-                    .await
-                    .expect("raw comparison");
+            let folded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM `User` WHERE `email` = ?")
+                .bind("VICTIM@CÖRP.COM")
+                .fetch_one(a.pool())
+                .await
+                .expect("raw comparison");
             assert_eq!(folded, 1, "{collation} should fold case and accents");
             // The schema's unique key folds too: a look-alike is refused, never merged.
             let err = a
@@ -277,7 +276,10 @@ fn exact_on_insensitive_schema(collation: &'static str) {
             assert_eq!(acc.user_id, user.id);
             for v in crate::exact::variants("acct-abc") {
                 assert!(
-                    a.get_account("github", &v).await.expect("get_account").is_none(),
+                    a.get_account("github", &v)
+                        .await
+                        .expect("get_account")
+                        .is_none(),
                     "get_account({v:?}) found acct-abc"
                 );
             }

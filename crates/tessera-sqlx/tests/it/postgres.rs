@@ -399,10 +399,18 @@ fn lookups_are_exact_on_case_and_accent_insensitive_columns() {
         assert_eq!(folded, 1, "the schema should fold case and accents");
         for v in crate::exact::variants("acct-abc") {
             assert!(
-                a.get_account("github", &v).await.expect("get_account").is_none(),
+                a.get_account("github", &v)
+                    .await
+                    .expect("get_account")
+                    .is_none(),
                 "get_account({v:?}) found acct-abc"
             );
         }
-        assert!(a.get_account("github", "acct-abc").await.expect("get_account").is_some());
+        assert!(
+            a.get_account("github", "acct-abc")
+                .await
+                .expect("get_account")
+                .is_some()
+        );
     });
 }

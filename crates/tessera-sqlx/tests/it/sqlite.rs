@@ -214,24 +214,29 @@ fn lookups_are_exact_on_nocase_columns() {
           "token" TEXT COLLATE NOCASE NOT NULL, "expires" TEXT NOT NULL,
           PRIMARY KEY ("identifier", "token"));
     "#;
-    tessera_adapter_tests::run_check(
-        SqliteFixture::create_with(NOCASE_SCHEMA),
-        |f| async move {
-            let a = f.adapter();
-            crate::exact::lookups_are_exact(a).await;
-            let folded: i64 = sqlx::query_scalar(r#"SELECT COUNT(*) FROM "User" WHERE "email" = ?1"#)
-                .bind("VICTIM@CORP.COM")
-                .fetch_one(a.pool())
+    tessera_adapter_tests::run_check(SqliteFixture::create_with(NOCASE_SCHEMA), |f| async move {
+        let a = f.adapter();
+        crate::exact::lookups_are_exact(a).await;
+        let folded: i64 = sqlx::query_scalar(r#"SELECT COUNT(*) FROM "User" WHERE "email" = ?1"#)
+            .bind("VICTIM@CORP.COM")
+            .fetch_one(a.pool())
+            .await
+            .expect("raw comparison");
+        assert_eq!(folded, 1, "the schema should fold case");
+        for v in crate::exact::variants("acct-abc") {
+            assert!(
+                a.get_account("github", &v)
+                    .await
+                    .expect("get_account")
+                    .is_none(),
+                "get_account({v:?}) found acct-abc"
+            );
+        }
+        assert!(
+            a.get_account("github", "acct-abc")
                 .await
-                .expect("raw comparison");
-            assert_eq!(folded, 1, "the schema should fold case");
-            for v in crate::exact::variants("acct-abc") {
-                assert!(
-                    a.get_account("github", &v).await.expect("get_account").is_none(),
-                    "get_account({v:?}) found acct-abc"
-                );
-            }
-            assert!(a.get_account("github", "acct-abc").await.expect("get_account").is_some());
-        },
-    );
+                .expect("get_account")
+                .is_some()
+        );
+    });
 }
