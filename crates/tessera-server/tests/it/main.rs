@@ -1,4 +1,5 @@
 //! End-to-end tests of the real `tessera-server` binary.
 
+mod collation;
 mod database;
 mod support;
