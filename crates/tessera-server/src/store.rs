@@ -228,7 +228,7 @@ impl Database {
                 let url = url.replacen("mariadb://", "mysql://", 1);
                 let a = tessera_sqlx::MySqlAdapter::connect(&url).await?;
                 a.migrate().await?;
-                create_mysql_credentials_table(a.pool()).await?;
+                create_mysql_credentials_table(&a).await?;
                 let passwords = Arc::new(MySqlPasswords(a.pool().clone()));
                 Ok(Self {
                     adapter: Arc::new(a),
@@ -296,49 +296,20 @@ fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions, Adapt
 /// collation: the column copies `User.id`'s type, character set and collation, so a `User`
 /// table that Prisma or kysely created in the database's default collation
 /// (`utf8mb4_general_ci`, ...) works as well as one Tessera created (`utf8mb4_bin`).
-async fn create_mysql_credentials_table(pool: &sqlx::MySqlPool) -> Result<(), AdapterError> {
-    let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT CAST(COLUMN_TYPE AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR), CAST(COLLATION_NAME AS CHAR)
-         FROM information_schema.COLUMNS
-         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'User' AND COLUMN_NAME = 'id'",
-    )
-    .fetch_optional(pool)
-    .await
-    .map_err(setup_err("read the type of User.id"))?;
-    let user_id = match row {
-        Some((kind, charset, collation)) => {
-            // SQL injection: these names are spliced into DDL; information_schema only holds
-            // such words, but anything else is refused rather than trusted.
-            let word = |s: &str| {
-                !s.is_empty()
-                    && s.chars().all(|c| {
-                        c.is_ascii_alphanumeric() || matches!(c, '_' | '(' | ')' | ' ' | ',')
-                    })
-            };
-            let mut column = kind.clone();
-            if let (Some(cs), Some(co)) = (&charset, &collation) {
-                column = format!("{kind} CHARACTER SET {cs} COLLATE {co}");
-            }
-            let all_words = word(&kind)
-                && charset.as_deref().is_none_or(word)
-                && collation.as_deref().is_none_or(word);
-            if !all_words {
-                return Err(AdapterError::new(
-                    AdapterErrorKind::InvalidData,
-                    format!("User.id has an unexpected type {column:?}"),
-                ));
-            }
-            column
-        }
-        None => "VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin".to_owned(),
-    };
+async fn create_mysql_credentials_table(
+    adapter: &tessera_sqlx::MySqlAdapter,
+) -> Result<(), AdapterError> {
     // The user id is never looked up from request input: it comes from the user row an
     // exact email or account lookup returned, so the column's collation does not matter.
+    let user_id = adapter
+        .user_id_column_type()
+        .await?
+        .unwrap_or_else(|| "VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin".to_owned());
     let ddl = format!(
         "CREATE TABLE IF NOT EXISTS `tessera_credentials` (`userId` {user_id} NOT NULL PRIMARY KEY, `passwordHash` TEXT NOT NULL, CONSTRAINT `tessera_credentials_user` FOREIGN KEY (`userId`) REFERENCES `User` (`id`) ON DELETE CASCADE) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     );
     sqlx::query(sqlx::AssertSqlSafe(ddl))
-        .execute(pool)
+        .execute(adapter.pool())
         .await
         .map_err(setup_err("create the tessera_credentials table"))?;
     Ok(())

@@ -34,6 +34,8 @@
 //! Each adapter's `migrate()` runs one embedded plain-SQL script ([`postgres::MIGRATION`],
 //! [`mysql::MIGRATION`], [`sqlite::MIGRATION`]) of `CREATE ... IF NOT EXISTS`
 //! statements, so it is safe on every start and on a database another tool created.
+//! (On MySQL, when a `User` table exists already, the `userId` columns of the tables the
+//! script still creates take the type, character set and collation of its `id`.)
 //!
 //! * **PostgreSQL** follows `@auth/pg-adapter`, the official next-auth adapter for
 //!   PostgreSQL without an ORM: lower-case plural tables and quoted camelCase columns

@@ -89,7 +89,18 @@ impl MySqlAdapter {
     }
 
     async fn migrate_locked(&self, conn: &mut sqlx::MySqlConnection) -> AdapterResult<()> {
-        sqlx::raw_sql(MIGRATION)
+        // A `User` table another tool created in another collation than the script's
+        // utf8mb4_bin (Prisma's and kysely's take the database's default): the `userId`
+        // columns of the tables still missing copy its id's type, or InnoDB refuses their
+        // foreign keys (errno 150).
+        let script = match user_id_type(&mut *conn).await? {
+            Some(user_id) => MIGRATION.replace(
+                "`userId` VARCHAR(36) NOT NULL",
+                &format!("`userId` {user_id} NOT NULL"),
+            ),
+            None => MIGRATION.to_owned(),
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(script))
             .execute(&mut *conn)
             .await
             .map_err(|e| db_err("migrate", e))?;
@@ -134,6 +145,19 @@ impl MySqlAdapter {
             }
         }
         Ok(())
+    }
+
+    /// The SQL type of `User`.`id` with its character set and collation (such as
+    /// `varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`), for a column of
+    /// another table with a foreign key to it: InnoDB requires both ends to have one
+    /// character set and collation. `None` if there is no `User` table.
+    pub async fn user_id_column_type(&self) -> AdapterResult<Option<String>> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| db_err("read the type of User.id", e))?;
+        user_id_type(&mut conn).await
     }
 
     /// The stored account for a provider account (Auth.js v5's `getAccount`).
@@ -207,6 +231,42 @@ impl MySqlAdapter {
         tx.commit().await.map_err(|e| db_err(op, e))?;
         Ok((deleted.rows_affected() == 1).then_some(found))
     }
+}
+
+/// See [`MySqlAdapter::user_id_column_type`].
+async fn user_id_type(conn: &mut sqlx::MySqlConnection) -> AdapterResult<Option<String>> {
+    let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT CAST(COLUMN_TYPE AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR),
+                CAST(COLLATION_NAME AS CHAR)
+         FROM information_schema.COLUMNS
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'User' AND COLUMN_NAME = 'id'",
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| db_err("read the type of User.id", e))?;
+    let Some((kind, charset, collation)) = row else {
+        return Ok(None);
+    };
+    // SQL injection: the result is spliced into DDL; information_schema holds only such
+    // words, anything else is refused rather than trusted.
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '(' | ')' | ' ' | ','))
+    };
+    let column = match (&charset, &collation) {
+        (Some(cs), Some(co)) => format!("{kind} CHARACTER SET {cs} COLLATE {co}"),
+        _ => kind.clone(),
+    };
+    if !(word(&kind)
+        && charset.as_deref().is_none_or(word)
+        && collation.as_deref().is_none_or(word))
+    {
+        return Err(invalid(format!(
+            "User.id has an unexpected type {column:?}"
+        )));
+    }
+    Ok(Some(column))
 }
 
 fn col<'r, T>(row: &'r MySqlRow, name: &str) -> AdapterResult<T>

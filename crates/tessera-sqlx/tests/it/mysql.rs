@@ -302,3 +302,45 @@ fn lookups_are_exact_on_tessera_tables() {
     // utf8mb4_bin pads: `sess-abc ` equals `sess-abc` there.
     run(|f| async move { crate::exact::lookups_are_exact(f.adapter()).await });
 }
+
+#[test]
+fn migrate_completes_a_partial_schema_in_another_collation() {
+    // Prisma's `User` and `VerificationToken` only (an app on JWT sessions without OAuth),
+    // in the database's case-insensitive default: the tables the migration adds must
+    // reference `User.id` in its collation, or InnoDB refuses the foreign keys.
+    let user_only = PRISMA_SCHEMA
+        .split(';')
+        .filter(|s| s.contains("CREATE TABLE `User`") || s.contains("`VerificationToken`"))
+        .collect::<Vec<_>>()
+        .join(";");
+    assert_eq!(
+        tessera_sqlx::mysql::MIGRATION
+            .matches("`userId` VARCHAR(36) NOT NULL")
+            .count(),
+        2,
+        "migrate() rewrites these two column definitions"
+    );
+    tessera_adapter_tests::run_check(
+        MySqlFixture::create_with("utf8mb4_general_ci", &user_only),
+        |f| async move {
+            let a = f.adapter();
+            assert_eq!(
+                a.user_id_column_type().await.expect("type").as_deref(),
+                Some("varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
+            );
+            crate::exact::lookups_are_exact(a).await;
+            let user = a
+                .get_user_by_email("victim@corp.com")
+                .await
+                .expect("lookup")
+                .expect("victim");
+            a.delete_user(&user.id).await.expect("delete");
+            assert!(
+                a.get_account("github", "acct-abc")
+                    .await
+                    .expect("get_account")
+                    .is_none()
+            );
+        },
+    );
+}
