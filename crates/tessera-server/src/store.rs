@@ -14,8 +14,9 @@ use tessera_core::{Adapter, AdapterError, AdapterErrorKind, NewUser, Secret, Use
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UserStoreError {
-    /// The database failed.
-    #[error("database: {0}")]
+    /// The database failed. The message shows the causes too (the driver's own error,
+    /// never the URL), which stay reachable as [`source`](std::error::Error::source).
+    #[error("database: {}", Causes(.0))]
     Backend(#[from] AdapterError),
     /// A user with this email exists.
     #[error("a user with the email {0:?} exists already")]
@@ -43,8 +44,34 @@ trait PasswordStore: Send + Sync + 'static {
     async fn get(&self, user_id: &str) -> Result<Option<String>, AdapterError>;
 }
 
+/// An error and the messages of its sources: `a: b: c` (a source whose message its parent's
+/// already ends with is not repeated).
+struct Causes<'a>(&'a AdapterError);
+
+impl std::fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut last = self.0.to_string();
+        f.write_str(&last)?;
+        let mut source = std::error::Error::source(self.0);
+        while let Some(e) = source {
+            let message = e.to_string();
+            if !last.ends_with(&message) {
+                write!(f, ": {message}")?;
+            }
+            last = message;
+            source = e.source();
+        }
+        Ok(())
+    }
+}
+
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> AdapterError {
     AdapterError::with_source(AdapterErrorKind::Unavailable, "credentials store", e)
+}
+
+/// What failed while setting up the credentials table, keeping the driver's error as source.
+fn setup_err(what: &'static str) -> impl FnOnce(sqlx::Error) -> AdapterError {
+    move |e| AdapterError::with_source(AdapterErrorKind::Unavailable, what, e)
 }
 
 struct SqlitePasswords(sqlx::SqlitePool);
@@ -173,20 +200,12 @@ impl Database {
         let scheme = url.split(':').next().unwrap_or("");
         match scheme {
             "sqlite" => {
-                if let Some(path) = url
-                    .strip_prefix("sqlite://")
-                    .map(|p| p.split('?').next().unwrap_or(p))
-                    && let Some(dir) = Path::new(path).parent()
-                    && !dir.as_os_str().is_empty()
-                {
-                    std::fs::create_dir_all(dir).map_err(backend)?;
-                }
-                let a = tessera_sqlx::SqliteAdapter::connect(url).await?;
+                let a = tessera_sqlx::SqliteAdapter::connect_with(sqlite_options(url)?).await?;
                 a.migrate().await?;
                 sqlx::query(r#"CREATE TABLE IF NOT EXISTS "tessera_credentials" ("userId" TEXT NOT NULL PRIMARY KEY REFERENCES "User" ("id") ON DELETE CASCADE, "passwordHash" TEXT NOT NULL)"#)
                     .execute(a.pool())
                     .await
-                    .map_err(backend)?;
+                    .map_err(setup_err("create the tessera_credentials table"))?;
                 let passwords = Arc::new(SqlitePasswords(a.pool().clone()));
                 Ok(Self {
                     adapter: Arc::new(a),
@@ -200,7 +219,7 @@ impl Database {
                 sqlx::query(r#"CREATE TABLE IF NOT EXISTS tessera_credentials ("userId" INTEGER NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE, "passwordHash" TEXT NOT NULL)"#)
                     .execute(a.pool())
                     .await
-                    .map_err(backend)?;
+                    .map_err(setup_err("create the tessera_credentials table"))?;
                 let passwords = Arc::new(PgPasswords(a.pool().clone()));
                 Ok(Self {
                     adapter: Arc::new(a),
@@ -212,10 +231,7 @@ impl Database {
                 let url = url.replacen("mariadb://", "mysql://", 1);
                 let a = tessera_sqlx::MySqlAdapter::connect(&url).await?;
                 a.migrate().await?;
-                sqlx::query("CREATE TABLE IF NOT EXISTS `tessera_credentials` (`userId` VARCHAR(36) NOT NULL PRIMARY KEY, `passwordHash` TEXT NOT NULL, CONSTRAINT `tessera_credentials_user` FOREIGN KEY (`userId`) REFERENCES `User` (`id`) ON DELETE CASCADE) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
-                    .execute(a.pool())
-                    .await
-                    .map_err(backend)?;
+                create_mysql_credentials_table(&a).await?;
                 let passwords = Arc::new(MySqlPasswords(a.pool().clone()));
                 Ok(Self {
                     adapter: Arc::new(a),
@@ -245,6 +261,61 @@ impl Database {
     pub fn kind(&self) -> &'static str {
         self.kind
     }
+}
+
+/// The options of a `sqlite:` URL. Without a `mode` the file is created if missing, as with
+/// `mode=rwc`; then, or with `mode=rwc`, its folder is created too. `mode=ro`, `rw` and
+/// `memory` are kept as given.
+fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions, AdapterError> {
+    use std::str::FromStr;
+    let mut options = sqlx::sqlite::SqliteConnectOptions::from_str(url).map_err(|e| {
+        AdapterError::with_source(AdapterErrorKind::Other, "parse the SQLite database URL", e)
+    })?;
+    let (database, query) = url.split_once('?').unwrap_or((url, ""));
+    let mode = query.split('&').find_map(|pair| pair.strip_prefix("mode="));
+    let in_memory = database.ends_with(":memory:") || mode == Some("memory");
+    if !in_memory && matches!(mode, None | Some("rwc")) {
+        options = options.create_if_missing(true);
+        if let Some(dir) = options.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                AdapterError::with_source(
+                    AdapterErrorKind::Unavailable,
+                    format!(
+                        "create the folder {} for the SQLite database",
+                        dir.display()
+                    ),
+                    e,
+                )
+            })?;
+        }
+    }
+    Ok(options)
+}
+
+/// Creates `tessera_credentials` on MySQL/MariaDB. Its `userId` references `User.id`, and
+/// InnoDB only accepts a foreign key between string columns of one character set and
+/// collation: the column copies `User.id`'s type, character set and collation, so a `User`
+/// table that Prisma or kysely created in the database's default collation
+/// (`utf8mb4_general_ci`, ...) works as well as one Tessera created (`utf8mb4_bin`).
+async fn create_mysql_credentials_table(
+    adapter: &tessera_sqlx::MySqlAdapter,
+) -> Result<(), AdapterError> {
+    // The user id is never looked up from request input: it comes from the user row an
+    // exact email or account lookup returned, so the column's collation does not matter.
+    let user_id = adapter
+        .user_id_column_type()
+        .await?
+        .unwrap_or_else(|| "VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin".to_owned());
+    let ddl = format!(
+        "CREATE TABLE IF NOT EXISTS `tessera_credentials` (`userId` {user_id} NOT NULL PRIMARY KEY, `passwordHash` TEXT NOT NULL, CONSTRAINT `tessera_credentials_user` FOREIGN KEY (`userId`) REFERENCES `User` (`id`) ON DELETE CASCADE) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(ddl))
+        .execute(adapter.pool())
+        .await
+        .map_err(setup_err("create the tessera_credentials table"))?;
+    Ok(())
 }
 
 /// Normalises an email the way sign-in compares it: trimmed and lower-cased.
@@ -429,6 +500,103 @@ mod tests {
         );
         let _ = other;
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn sqlite_url_without_mode_creates_the_file_and_its_folder() {
+        let dir = std::env::temp_dir().join(format!("tessera-store-{}", uuid_like()));
+        let file = dir.join("not").join("yet").join("new.db");
+        assert!(!dir.exists());
+        let db = Database::open(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap_or_else(|e| panic!("DATABASE_URL=sqlite://<new file>: {e}"));
+        assert!(file.is_file(), "the database file was created");
+        let store = UserStore::new(db).unwrap();
+        let pw = Secret::new("correct horse");
+        let user = store.add(None, "new@example.com", &pw, None).await.unwrap();
+        // Reopen, with the `sqlite:` spelling: the same file, the same user.
+        let again = UserStore::new(
+            Database::open(&format!("sqlite:{}", file.display()))
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        let found = again
+            .verify("new@example.com", "correct horse")
+            .await
+            .unwrap();
+        assert_eq!(found.map(|u| u.id), Some(user.id));
+        // An explicit mode is kept: read-write only does not create.
+        let missing = dir.join("other.db");
+        let err = Database::open(&format!("sqlite://{}?mode=rw", missing.display()))
+            .await
+            .expect_err("mode=rw does not create");
+        assert!(!missing.exists());
+        assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn backend_errors_show_their_causes_once() {
+        let inner = AdapterError::with_source(
+            AdapterErrorKind::Other,
+            "error returned from database: 1005 (HY000): no",
+            std::io::Error::other("1005 (HY000): no"),
+        );
+        let err = UserStoreError::from(AdapterError::with_source(
+            AdapterErrorKind::Unavailable,
+            "create the tessera_credentials table",
+            inner,
+        ));
+        assert_eq!(
+            err.to_string(),
+            "database: backend unavailable: create the tessera_credentials table: \
+             backend error: error returned from database: 1005 (HY000): no"
+        );
+    }
+
+    /// Every message of `err`'s chain, each in Display and Debug.
+    fn chain_text(err: &UserStoreError) -> String {
+        let mut text = format!("{err}\n{err:?}\n");
+        let mut source = std::error::Error::source(err);
+        while let Some(e) = source {
+            text.push_str(&format!("{e}\n{e:?}\n"));
+            source = e.source();
+        }
+        text
+    }
+
+    #[tokio::test]
+    async fn open_errors_show_their_cause_and_never_the_password() {
+        const PASSWORD: &str = "Pw-7c1d-never-shown";
+        let refused = [
+            format!("mysql://root:{PASSWORD}@127.0.0.1:1/tessera"),
+            format!("postgres://postgres:{PASSWORD}@127.0.0.1:1/tessera"),
+            format!("redis://:{PASSWORD}@127.0.0.1:1/0"),
+        ];
+        for url in &refused {
+            let err = Database::open(url)
+                .await
+                .expect_err("nothing listens on port 1");
+            let text = chain_text(&err);
+            assert!(!text.contains(PASSWORD), "the password leaked: {text}");
+            assert!(
+                err.to_string().to_lowercase().contains("refused"),
+                "the cause is shown: {err}"
+            );
+            assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+        }
+        // A server that answers and refuses the login (MariaDB's root has no password).
+        let url = format!("mysql://root:{PASSWORD}@127.0.0.1:3306/test");
+        let err = Database::open(&url).await.expect_err("wrong password");
+        let text = chain_text(&err);
+        assert!(!text.contains(PASSWORD), "the password leaked: {text}");
+        assert!(err.to_string().contains("Access denied"), "{err}");
+        // A URL that does not parse.
+        let url = format!("postgres://postgres:{PASSWORD}@127.0.0.1:port/tessera");
+        let err = Database::open(&url).await.expect_err("bad port");
+        let text = chain_text(&err);
+        assert!(!text.contains(PASSWORD), "the password leaked: {text}");
     }
 
     fn uuid_like() -> String {

@@ -5,9 +5,10 @@
 -- columns, VARCHAR(36) UUID ids and DATETIME(3) timestamps holding UTC, as in the kysely
 -- adapter's MySQL schema. Long values (names, images, OAuth tokens) are TEXT.
 --
--- utf8mb4_bin: every Unicode character, and exact comparisons, so lookups of emails,
--- tokens and provider ids are never case- or accent-insensitive (a case-insensitive
--- collation would let `Alice@x` sign in as `alice@x`).
+-- utf8mb4_bin: every Unicode character, and unique keys that tell `alice@x` from
+-- `Alice@x`. The adapter's lookups add a byte comparison of their own, so they are exact
+-- on tables another tool created in a case- or accent-insensitive collation too (and
+-- despite utf8mb4_bin ignoring trailing spaces).
 
 CREATE TABLE IF NOT EXISTS `User` (
   `id` VARCHAR(36) NOT NULL,

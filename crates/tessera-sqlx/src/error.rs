@@ -81,3 +81,29 @@ pub(crate) fn decode_err(column: &str, e: sqlx::Error) -> AdapterError {
         e,
     )
 }
+
+/// How long the first connection may take before the database is reported unavailable.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Opens and closes one connection. A pool that cannot connect only says "pool timed out"
+/// after its acquire timeout; this fails at once with the database's own error (refused,
+/// access denied, unknown database) as source.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) async fn probe<C: sqlx::Connection>(
+    options: &C::Options,
+    op: &'static str,
+) -> Result<(), AdapterError> {
+    match tokio::time::timeout(PROBE_TIMEOUT, C::connect_with(options)).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(db_err(op, e)),
+        Err(elapsed) => Err(AdapterError::with_source(
+            AdapterErrorKind::Unavailable,
+            format!("{op} failed: no answer within {PROBE_TIMEOUT:?}"),
+            elapsed,
+        )),
+    }
+}

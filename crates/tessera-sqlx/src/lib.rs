@@ -34,6 +34,8 @@
 //! Each adapter's `migrate()` runs one embedded plain-SQL script ([`postgres::MIGRATION`],
 //! [`mysql::MIGRATION`], [`sqlite::MIGRATION`]) of `CREATE ... IF NOT EXISTS`
 //! statements, so it is safe on every start and on a database another tool created.
+//! (On MySQL, when a `User` table exists already, the `userId` columns of the tables the
+//! script still creates take the type, character set and collation of its `id`.)
 //!
 //! * **PostgreSQL** follows `@auth/pg-adapter`, the official next-auth adapter for
 //!   PostgreSQL without an ORM: lower-case plural tables and quoted camelCase columns
@@ -49,9 +51,8 @@
 //!   kysely (`VARCHAR(36)` UUID ids and `DATETIME(3)` on MySQL; text ids and ISO 8601
 //!   text timestamps on SQLite, as the kysely adapter writes them there). Differences:
 //!   `email` may be NULL (next-auth v4 allows users without email), long values are
-//!   `TEXT`, tables are `utf8mb4_bin` on MySQL (exact comparisons), and
-//!   `(provider, providerAccountId)` is unique. SQLite reads also accept integer ids and
-//!   millisecond timestamps.
+//!   `TEXT`, tables are `utf8mb4_bin` on MySQL, and `(provider, providerAccountId)` is
+//!   unique. SQLite reads also accept integer ids and millisecond timestamps.
 //!
 //! # Behaviour
 //!
@@ -77,6 +78,15 @@
 //! * Timestamps are stored in UTC, to the microsecond (PostgreSQL) or millisecond
 //!   (MySQL, SQLite), and returned in UTC.
 //! * Each adapter also has `get_account(provider, provider_account_id)`.
+//! * Lookups by email, provider, provider account id, session token and verification
+//!   token are exact (same bytes) whatever the columns' collation, so tables another tool
+//!   created case- or accent-insensitive (MySQL's `utf8mb4_general_ci`,
+//!   `utf8mb4_unicode_ci`, `utf8mb4_0900_ai_ci`; a nondeterministic PostgreSQL collation;
+//!   SQLite's `NOCASE`) never let `victim@cörp.com` find `victim@corp.com`: each query keeps
+//!   the collated `=` (it uses the column's index) and adds a byte-exact comparison
+//!   (`CAST(CONVERT(col USING utf8mb4) AS BINARY)`, `COLLATE "C"`, `COLLATE BINARY`).
+//!   On such a table the schema's own unique keys still fold, so a look-alike email or
+//!   account id is refused as a [`Conflict`](tessera_core::AdapterErrorKind::Conflict).
 
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 mod error;

@@ -21,6 +21,15 @@ pub const MIGRATION: &str = include_str!("../migrations/mysql.sql");
 /// How often a token use that hit a deadlock or lock timeout is retried before reporting it.
 const DEADLOCK_RETRIES: usize = 3;
 
+// Account takeover: every lookup by email, token, provider or provider account id is
+// `col = ? AND CAST(CONVERT(col USING utf8mb4) AS BINARY) = ?`, the value bound first as
+// text, then as its UTF-8 bytes. The collated `=` finds the row through the column's
+// index; the byte comparison keeps it only if it is exactly the value looked up. Tables
+// that Prisma, kysely or a DBA created in the database's default collation
+// (`utf8mb4_general_ci`, `utf8mb4_unicode_ci`, `utf8mb4_0900_ai_ci`) compare without case
+// and accents, so `victim@cörp.com` would otherwise find `victim@corp.com`; even
+// `utf8mb4_bin` pads, so `abc ` would find `abc`.
+
 /// A Tessera [`Adapter`] on MySQL or MariaDB, using the tables of `@auth/kysely-adapter`
 /// (`User`, `Account`, `Session`, `VerificationToken`, camelCase columns) with UUID ids
 /// and `DATETIME(3)` timestamps in UTC.
@@ -34,6 +43,7 @@ impl MySqlAdapter {
     pub async fn connect(url: &str) -> AdapterResult<Self> {
         let options =
             MySqlConnectOptions::from_str(url).map_err(|e| db_err("parse the database URL", e))?;
+        crate::error::probe::<sqlx::MySqlConnection>(&options, "connect to MySQL").await?;
         let pool = MySqlPoolOptions::new()
             .connect_with(options)
             .await
@@ -79,7 +89,18 @@ impl MySqlAdapter {
     }
 
     async fn migrate_locked(&self, conn: &mut sqlx::MySqlConnection) -> AdapterResult<()> {
-        sqlx::raw_sql(MIGRATION)
+        // A `User` table another tool created in another collation than the script's
+        // utf8mb4_bin (Prisma's and kysely's take the database's default): the `userId`
+        // columns of the tables still missing copy its id's type, or InnoDB refuses their
+        // foreign keys (errno 150).
+        let script = match user_id_type(&mut *conn).await? {
+            Some(user_id) => MIGRATION.replace(
+                "`userId` VARCHAR(36) NOT NULL",
+                &format!("`userId` {user_id} NOT NULL"),
+            ),
+            None => MIGRATION.to_owned(),
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(script))
             .execute(&mut *conn)
             .await
             .map_err(|e| db_err("migrate", e))?;
@@ -126,6 +147,19 @@ impl MySqlAdapter {
         Ok(())
     }
 
+    /// The SQL type of `User`.`id` with its character set and collation (such as
+    /// `varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`), for a column of
+    /// another table with a foreign key to it: InnoDB requires both ends to have one
+    /// character set and collation. `None` if there is no `User` table.
+    pub async fn user_id_column_type(&self) -> AdapterResult<Option<String>> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| db_err("read the type of User.id", e))?;
+        user_id_type(&mut conn).await
+    }
+
     /// The stored account for a provider account (Auth.js v5's `getAccount`).
     pub async fn get_account(
         &self,
@@ -135,10 +169,15 @@ impl MySqlAdapter {
         sqlx::query(
             "SELECT `userId`, `type`, `provider`, `providerAccountId`, `refresh_token`, `access_token`,
                     `expires_at`, `token_type`, `scope`, `id_token`, `session_state`
-             FROM `Account` WHERE `provider` = ? AND `providerAccountId` = ?",
+             FROM `Account`
+             WHERE `provider` = ? AND CAST(CONVERT(`provider` USING utf8mb4) AS BINARY) = ?
+               AND `providerAccountId` = ?
+               AND CAST(CONVERT(`providerAccountId` USING utf8mb4) AS BINARY) = ?",
         )
         .bind(provider)
+        .bind(provider.as_bytes())
         .bind(provider_account_id)
+        .bind(provider_account_id.as_bytes())
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| db_err("get_account", e))?
@@ -157,10 +196,14 @@ impl MySqlAdapter {
         let mut tx = self.pool.begin().await.map_err(|e| db_err(op, e))?;
         let row = sqlx::query(
             "SELECT `identifier`, `token`, `expires` FROM `VerificationToken`
-             WHERE `identifier` = ? AND `token` = ? FOR UPDATE",
+             WHERE `identifier` = ? AND CAST(CONVERT(`identifier` USING utf8mb4) AS BINARY) = ?
+               AND `token` = ? AND CAST(CONVERT(`token` USING utf8mb4) AS BINARY) = ?
+             FOR UPDATE",
         )
         .bind(identifier)
+        .bind(identifier.as_bytes())
         .bind(token)
+        .bind(token.as_bytes())
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| db_err(op, e))?;
@@ -173,16 +216,57 @@ impl MySqlAdapter {
             col::<String>(&row, "token")?,
             utc(col::<PrimitiveDateTime>(&row, "expires")?),
         );
-        let deleted =
-            sqlx::query("DELETE FROM `VerificationToken` WHERE `identifier` = ? AND `token` = ?")
-                .bind(identifier)
-                .bind(token)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| db_err(op, e))?;
+        let deleted = sqlx::query(
+            "DELETE FROM `VerificationToken`
+             WHERE `identifier` = ? AND CAST(CONVERT(`identifier` USING utf8mb4) AS BINARY) = ?
+               AND `token` = ? AND CAST(CONVERT(`token` USING utf8mb4) AS BINARY) = ?",
+        )
+        .bind(identifier)
+        .bind(identifier.as_bytes())
+        .bind(token)
+        .bind(token.as_bytes())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_err(op, e))?;
         tx.commit().await.map_err(|e| db_err(op, e))?;
         Ok((deleted.rows_affected() == 1).then_some(found))
     }
+}
+
+/// See [`MySqlAdapter::user_id_column_type`].
+async fn user_id_type(conn: &mut sqlx::MySqlConnection) -> AdapterResult<Option<String>> {
+    let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT CAST(COLUMN_TYPE AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR),
+                CAST(COLLATION_NAME AS CHAR)
+         FROM information_schema.COLUMNS
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'User' AND COLUMN_NAME = 'id'",
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| db_err("read the type of User.id", e))?;
+    let Some((kind, charset, collation)) = row else {
+        return Ok(None);
+    };
+    // SQL injection: the result is spliced into DDL; information_schema holds only such
+    // words, anything else is refused rather than trusted.
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '(' | ')' | ' ' | ','))
+    };
+    let column = match (&charset, &collation) {
+        (Some(cs), Some(co)) => format!("{kind} CHARACTER SET {cs} COLLATE {co}"),
+        _ => kind.clone(),
+    };
+    if !(word(&kind)
+        && charset.as_deref().is_none_or(word)
+        && collation.as_deref().is_none_or(word))
+    {
+        return Err(invalid(format!(
+            "User.id has an unexpected type {column:?}"
+        )));
+    }
+    Ok(Some(column))
 }
 
 fn col<'r, T>(row: &'r MySqlRow, name: &str) -> AdapterResult<T>
@@ -274,9 +358,11 @@ impl Adapter for MySqlAdapter {
 
     async fn get_user_by_email(&self, email: &str) -> AdapterResult<Option<User>> {
         sqlx::query(
-            "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User` WHERE `email` = ?",
+            "SELECT `id`, `name`, `email`, `emailVerified`, `image` FROM `User`
+             WHERE `email` = ? AND CAST(CONVERT(`email` USING utf8mb4) AS BINARY) = ?",
         )
         .bind(email)
+        .bind(email.as_bytes())
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| db_err("get_user_by_email", e))?
@@ -292,10 +378,14 @@ impl Adapter for MySqlAdapter {
         sqlx::query(
             "SELECT u.`id`, u.`name`, u.`email`, u.`emailVerified`, u.`image`
              FROM `User` u JOIN `Account` a ON u.`id` = a.`userId`
-             WHERE a.`provider` = ? AND a.`providerAccountId` = ?",
+             WHERE a.`provider` = ? AND CAST(CONVERT(a.`provider` USING utf8mb4) AS BINARY) = ?
+               AND a.`providerAccountId` = ?
+               AND CAST(CONVERT(a.`providerAccountId` USING utf8mb4) AS BINARY) = ?",
         )
         .bind(provider)
+        .bind(provider.as_bytes())
         .bind(provider_account_id)
+        .bind(provider_account_id.as_bytes())
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| db_err("get_user_by_account", e))?
@@ -396,12 +486,19 @@ impl Adapter for MySqlAdapter {
     }
 
     async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> AdapterResult<()> {
-        sqlx::query("DELETE FROM `Account` WHERE `provider` = ? AND `providerAccountId` = ?")
-            .bind(provider)
-            .bind(provider_account_id)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_err("unlink_account", e))?;
+        sqlx::query(
+            "DELETE FROM `Account`
+             WHERE `provider` = ? AND CAST(CONVERT(`provider` USING utf8mb4) AS BINARY) = ?
+               AND `providerAccountId` = ?
+               AND CAST(CONVERT(`providerAccountId` USING utf8mb4) AS BINARY) = ?",
+        )
+        .bind(provider)
+        .bind(provider.as_bytes())
+        .bind(provider_account_id)
+        .bind(provider_account_id.as_bytes())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("unlink_account", e))?;
         Ok(())
     }
 
@@ -438,9 +535,11 @@ impl Adapter for MySqlAdapter {
             "SELECT s.`sessionToken`, s.`userId`, s.`expires`,
                     u.`id`, u.`name`, u.`email`, u.`emailVerified`, u.`image`
              FROM `Session` s JOIN `User` u ON u.`id` = s.`userId`
-             WHERE s.`sessionToken` = ?",
+             WHERE s.`sessionToken` = ?
+               AND CAST(CONVERT(s.`sessionToken` USING utf8mb4) AS BINARY) = ?",
         )
         .bind(session_token)
+        .bind(session_token.as_bytes())
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| db_err("get_session_and_user", e))?;
@@ -457,16 +556,22 @@ impl Adapter for MySqlAdapter {
     ) -> AdapterResult<Option<AdapterSession>> {
         let op = "update_session";
         let mut tx = self.pool.begin().await.map_err(|e| db_err(op, e))?;
-        sqlx::query("UPDATE `Session` SET `expires` = ? WHERE `sessionToken` = ?")
-            .bind(to_naive_utc(expires))
-            .bind(session_token)
-            .execute(&mut *tx)
+        sqlx::query(
+            "UPDATE `Session` SET `expires` = ?
+             WHERE `sessionToken` = ? AND CAST(CONVERT(`sessionToken` USING utf8mb4) AS BINARY) = ?",
+        )
+        .bind(to_naive_utc(expires))
+        .bind(session_token)
+        .bind(session_token.as_bytes())
+        .execute(&mut *tx)
             .await
             .map_err(|e| db_err(op, e))?;
         let row = sqlx::query(
-            "SELECT `sessionToken`, `userId`, `expires` FROM `Session` WHERE `sessionToken` = ?",
+            "SELECT `sessionToken`, `userId`, `expires` FROM `Session`
+             WHERE `sessionToken` = ? AND CAST(CONVERT(`sessionToken` USING utf8mb4) AS BINARY) = ?",
         )
         .bind(session_token)
+        .bind(session_token.as_bytes())
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| db_err(op, e))?;
@@ -475,9 +580,13 @@ impl Adapter for MySqlAdapter {
     }
 
     async fn delete_session(&self, session_token: &str) -> AdapterResult<()> {
-        sqlx::query("DELETE FROM `Session` WHERE `sessionToken` = ?")
-            .bind(session_token)
-            .execute(&self.pool)
+        sqlx::query(
+            "DELETE FROM `Session`
+             WHERE `sessionToken` = ? AND CAST(CONVERT(`sessionToken` USING utf8mb4) AS BINARY) = ?",
+        )
+        .bind(session_token)
+        .bind(session_token.as_bytes())
+        .execute(&self.pool)
             .await
             .map_err(|e| db_err("delete_session", e))?;
         Ok(())

@@ -21,6 +21,13 @@ pub const MIGRATION: &str = include_str!("../migrations/postgres.sql");
 /// An arbitrary constant naming the advisory lock that serialises concurrent migrations.
 const MIGRATION_LOCK: i64 = 0x7465_7373_6572_6101;
 
+// Account takeover: every lookup by email, token, provider or provider account id is
+// `col = $1 AND col = $1 COLLATE "C"`. A table another tool created may give the column a
+// nondeterministic (case- or accent-insensitive ICU) collation, so `victim@cörp.com` would
+// find `victim@corp.com`; the first comparison can use the column's index, the second
+// (bytewise, "C" is deterministic) keeps only the exact value. `citext` columns compare
+// exactly already: the parameter is `text`, so the column is cast to `text`.
+
 /// A Tessera [`Adapter`] on PostgreSQL, using the tables of `@auth/pg-adapter`
 /// (`users`, `accounts`, `sessions`, `verification_token`) so a database written by
 /// next-auth's official PostgreSQL adapter is read as it is, and the other way round.
@@ -53,6 +60,7 @@ impl PostgresAdapter {
             // both ends a record layer per query; the user's explicit sslmode always wins.
             options = options.ssl_mode(PgSslMode::Disable);
         }
+        crate::error::probe::<sqlx::PgConnection>(&options, "connect to PostgreSQL").await?;
         let pool = PgPoolOptions::new()
             .connect_with(options)
             .await
@@ -109,7 +117,9 @@ impl PostgresAdapter {
         sqlx::query(
             r#"SELECT "userId", type, provider, "providerAccountId", refresh_token, access_token,
                       expires_at, token_type, scope, id_token, session_state
-               FROM accounts WHERE provider = $1 AND "providerAccountId" = $2"#,
+               FROM accounts
+               WHERE provider = $1 AND provider = $1 COLLATE "C"
+                 AND "providerAccountId" = $2 AND "providerAccountId" = $2 COLLATE "C""#,
         )
         .bind(provider)
         .bind(provider_account_id)
@@ -237,7 +247,7 @@ impl Adapter for PostgresAdapter {
     }
 
     async fn get_user_by_email(&self, email: &str) -> AdapterResult<Option<User>> {
-        sqlx::query(r#"SELECT id, name, email, "emailVerified", image FROM users WHERE email = $1"#)
+        sqlx::query(r#"SELECT id, name, email, "emailVerified", image FROM users WHERE email = $1 AND email = $1 COLLATE "C""#)
             .bind(email)
             .fetch_optional(&self.pool)
             .await
@@ -254,7 +264,8 @@ impl Adapter for PostgresAdapter {
         sqlx::query(
             r#"SELECT u.id, u.name, u.email, u."emailVerified", u.image
                FROM users u JOIN accounts a ON u.id = a."userId"
-               WHERE a.provider = $1 AND a."providerAccountId" = $2"#,
+               WHERE a.provider = $1 AND a.provider = $1 COLLATE "C"
+                 AND a."providerAccountId" = $2 AND a."providerAccountId" = $2 COLLATE "C""#,
         )
         .bind(provider)
         .bind(provider_account_id)
@@ -356,7 +367,7 @@ impl Adapter for PostgresAdapter {
     }
 
     async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> AdapterResult<()> {
-        sqlx::query(r#"DELETE FROM accounts WHERE provider = $1 AND "providerAccountId" = $2"#)
+        sqlx::query(r#"DELETE FROM accounts WHERE provider = $1 AND provider = $1 COLLATE "C" AND "providerAccountId" = $2 AND "providerAccountId" = $2 COLLATE "C""#)
             .bind(provider)
             .bind(provider_account_id)
             .execute(&self.pool)
@@ -407,7 +418,8 @@ impl Adapter for PostgresAdapter {
         expires: OffsetDateTime,
     ) -> AdapterResult<Option<AdapterSession>> {
         sqlx::query(
-            r#"UPDATE sessions SET expires = $2 WHERE "sessionToken" = $1
+            r#"UPDATE sessions SET expires = $2
+               WHERE "sessionToken" = $1 AND "sessionToken" = $1 COLLATE "C"
                RETURNING "sessionToken", "userId", expires"#,
         )
         .bind(session_token)
@@ -420,11 +432,13 @@ impl Adapter for PostgresAdapter {
     }
 
     async fn delete_session(&self, session_token: &str) -> AdapterResult<()> {
-        sqlx::query(r#"DELETE FROM sessions WHERE "sessionToken" = $1"#)
-            .bind(session_token)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_err("delete_session", e))?;
+        sqlx::query(
+            r#"DELETE FROM sessions WHERE "sessionToken" = $1 AND "sessionToken" = $1 COLLATE "C""#,
+        )
+        .bind(session_token)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("delete_session", e))?;
         Ok(())
     }
 
@@ -456,8 +470,10 @@ impl Adapter for PostgresAdapter {
     ) -> AdapterResult<Option<VerificationToken>> {
         // Replay: one DELETE ... RETURNING, so of concurrent uses exactly one gets the row.
         let row = sqlx::query(
-            "DELETE FROM verification_token WHERE identifier = $1 AND token = $2
-             RETURNING identifier, expires, token",
+            r#"DELETE FROM verification_token
+             WHERE identifier = $1 AND identifier = $1 COLLATE "C"
+               AND token = $2 AND token = $2 COLLATE "C"
+             RETURNING identifier, expires, token"#,
         )
         .bind(identifier)
         .bind(token)

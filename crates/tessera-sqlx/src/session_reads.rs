@@ -147,6 +147,9 @@ impl SessionReads {
             };
             found.insert(token, session_and_user_from_row(row).map_err(Arc::new));
         }
+        // Account takeover: answers go by an exact `String` match on the token the row holds,
+        // so a row the (possibly case-insensitive) `= ANY` found for another spelling of a
+        // token is never handed out.
         for w in batch {
             let result = match found.get(&w.token) {
                 None => Ok(None),

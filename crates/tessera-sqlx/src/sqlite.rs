@@ -17,6 +17,11 @@ use crate::time_util::{from_unix_millis, parse_text, to_iso, truncate};
 /// tables with their unique indexes.
 pub const MIGRATION: &str = include_str!("../migrations/sqlite.sql");
 
+// Account takeover: every lookup by email, token, provider or provider account id is
+// `col = ?1 AND col = ?1 COLLATE BINARY`. A table another tool created may declare the
+// column `COLLATE NOCASE` (then `Victim@corp.com` finds `victim@corp.com`); the first
+// comparison can use that column's index, the second keeps only the exact value.
+
 /// A Tessera [`Adapter`] on SQLite, using the tables of `@auth/kysely-adapter`
 /// (`User`, `Account`, `Session`, `VerificationToken`, camelCase columns) with
 /// timestamps stored as ISO 8601 text, as that adapter stores them on SQLite.
@@ -80,7 +85,9 @@ impl SqliteAdapter {
         sqlx::query(
             r#"SELECT "userId", "type", "provider", "providerAccountId", "refresh_token",
                       "access_token", "expires_at", "token_type", "scope", "id_token", "session_state"
-               FROM "Account" WHERE "provider" = ?1 AND "providerAccountId" = ?2"#,
+               FROM "Account"
+               WHERE "provider" = ?1 AND "provider" = ?1 COLLATE BINARY
+                 AND "providerAccountId" = ?2 AND "providerAccountId" = ?2 COLLATE BINARY"#,
         )
         .bind(provider)
         .bind(provider_account_id)
@@ -210,7 +217,7 @@ impl Adapter for SqliteAdapter {
     }
 
     async fn get_user_by_email(&self, email: &str) -> AdapterResult<Option<User>> {
-        sqlx::query(r#"SELECT "id", "name", "email", "emailVerified", "image" FROM "User" WHERE "email" = ?1"#)
+        sqlx::query(r#"SELECT "id", "name", "email", "emailVerified", "image" FROM "User" WHERE "email" = ?1 AND "email" = ?1 COLLATE BINARY"#)
             .bind(email)
             .fetch_optional(&self.pool)
             .await
@@ -227,7 +234,8 @@ impl Adapter for SqliteAdapter {
         sqlx::query(
             r#"SELECT u."id", u."name", u."email", u."emailVerified", u."image"
                FROM "User" u JOIN "Account" a ON u."id" = a."userId"
-               WHERE a."provider" = ?1 AND a."providerAccountId" = ?2"#,
+               WHERE a."provider" = ?1 AND a."provider" = ?1 COLLATE BINARY
+                 AND a."providerAccountId" = ?2 AND a."providerAccountId" = ?2 COLLATE BINARY"#,
         )
         .bind(provider)
         .bind(provider_account_id)
@@ -322,7 +330,7 @@ impl Adapter for SqliteAdapter {
     }
 
     async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> AdapterResult<()> {
-        sqlx::query(r#"DELETE FROM "Account" WHERE "provider" = ?1 AND "providerAccountId" = ?2"#)
+        sqlx::query(r#"DELETE FROM "Account" WHERE "provider" = ?1 AND "provider" = ?1 COLLATE BINARY AND "providerAccountId" = ?2 AND "providerAccountId" = ?2 COLLATE BINARY"#)
             .bind(provider)
             .bind(provider_account_id)
             .execute(&self.pool)
@@ -363,7 +371,7 @@ impl Adapter for SqliteAdapter {
             r#"SELECT s."sessionToken", s."userId", s."expires",
                       u."id", u."name", u."email", u."emailVerified", u."image"
                FROM "Session" s JOIN "User" u ON u."id" = s."userId"
-               WHERE s."sessionToken" = ?1"#,
+               WHERE s."sessionToken" = ?1 AND s."sessionToken" = ?1 COLLATE BINARY"#,
         )
         .bind(session_token)
         .fetch_optional(&self.pool)
@@ -381,7 +389,8 @@ impl Adapter for SqliteAdapter {
         expires: OffsetDateTime,
     ) -> AdapterResult<Option<AdapterSession>> {
         sqlx::query(
-            r#"UPDATE "Session" SET "expires" = ?2 WHERE "sessionToken" = ?1
+            r#"UPDATE "Session" SET "expires" = ?2
+               WHERE "sessionToken" = ?1 AND "sessionToken" = ?1 COLLATE BINARY
                RETURNING "sessionToken", "userId", "expires""#,
         )
         .bind(session_token)
@@ -394,7 +403,7 @@ impl Adapter for SqliteAdapter {
     }
 
     async fn delete_session(&self, session_token: &str) -> AdapterResult<()> {
-        sqlx::query(r#"DELETE FROM "Session" WHERE "sessionToken" = ?1"#)
+        sqlx::query(r#"DELETE FROM "Session" WHERE "sessionToken" = ?1 AND "sessionToken" = ?1 COLLATE BINARY"#)
             .bind(session_token)
             .execute(&self.pool)
             .await
@@ -430,7 +439,9 @@ impl Adapter for SqliteAdapter {
     ) -> AdapterResult<Option<VerificationToken>> {
         // Replay: one DELETE ... RETURNING, so of concurrent uses exactly one gets the row.
         let row = sqlx::query(
-            r#"DELETE FROM "VerificationToken" WHERE "identifier" = ?1 AND "token" = ?2
+            r#"DELETE FROM "VerificationToken"
+               WHERE "identifier" = ?1 AND "identifier" = ?1 COLLATE BINARY
+                 AND "token" = ?2 AND "token" = ?2 COLLATE BINARY
                RETURNING "identifier", "token", "expires""#,
         )
         .bind(identifier)

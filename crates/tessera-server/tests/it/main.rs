@@ -1,5 +1,6 @@
 //! End-to-end tests of the real `tessera-server` binary.
 
+mod collation;
 mod database;
 mod hostile;
 mod support;

@@ -11,6 +11,8 @@
 //! Every test creates its own database (`tessera_test_<random>`) and drops it at the end.
 //! The interop test needs `node` and `crates/tessera-sqlx/tests/js/setup.sh` (`npm ci`).
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod exact;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]

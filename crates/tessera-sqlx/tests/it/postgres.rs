@@ -357,3 +357,60 @@ fn session_reads_survive_terminated_connections() {
         assert_eq!(session.session_token, "tok-0");
     });
 }
+
+#[test]
+fn lookups_are_exact_on_case_and_accent_insensitive_columns() {
+    // The @auth/pg-adapter tables as someone may have declared them: the text columns in a
+    // nondeterministic ICU collation that ignores case and accents.
+    const CI_SCHEMA: &str = r#"
+        CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level1', deterministic = false);
+        CREATE TABLE verification_token (identifier TEXT COLLATE ci NOT NULL,
+          expires TIMESTAMPTZ NOT NULL, token TEXT COLLATE ci NOT NULL,
+          PRIMARY KEY (identifier, token));
+        CREATE TABLE accounts (id SERIAL, "userId" INTEGER NOT NULL,
+          type VARCHAR(255) NOT NULL, provider VARCHAR(255) COLLATE ci NOT NULL,
+          "providerAccountId" VARCHAR(255) COLLATE ci NOT NULL, refresh_token TEXT,
+          access_token TEXT, expires_at BIGINT, id_token TEXT, scope TEXT,
+          session_state TEXT, token_type TEXT, PRIMARY KEY (id));
+        CREATE TABLE sessions (id SERIAL, "userId" INTEGER NOT NULL,
+          expires TIMESTAMPTZ NOT NULL, "sessionToken" VARCHAR(255) COLLATE ci NOT NULL,
+          PRIMARY KEY (id));
+        CREATE TABLE users (id SERIAL, name VARCHAR(255), email VARCHAR(255) COLLATE ci,
+          "emailVerified" TIMESTAMPTZ, image TEXT, PRIMARY KEY (id));
+    "#;
+    let setup = async {
+        let db = PgDatabase::create().await;
+        let adapter = db.adapter().await;
+        sqlx::raw_sql(CI_SCHEMA)
+            .execute(adapter.pool())
+            .await
+            .expect("create the schema");
+        adapter.migrate().await.expect("migrate");
+        PgFixture { adapter, db }
+    };
+    tessera_adapter_tests::run_check(setup, |f| async move {
+        let a = f.adapter();
+        crate::exact::lookups_are_exact(a).await;
+        let folded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = $1")
+            .bind("VICTIM@CÖRP.COM")
+            .fetch_one(a.pool())
+            .await
+            .expect("raw comparison");
+        assert_eq!(folded, 1, "the schema should fold case and accents");
+        for v in crate::exact::variants("acct-abc") {
+            assert!(
+                a.get_account("github", &v)
+                    .await
+                    .expect("get_account")
+                    .is_none(),
+                "get_account({v:?}) found acct-abc"
+            );
+        }
+        assert!(
+            a.get_account("github", "acct-abc")
+                .await
+                .expect("get_account")
+                .is_some()
+        );
+    });
+}

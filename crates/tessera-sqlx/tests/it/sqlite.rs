@@ -13,12 +13,23 @@ pub(crate) struct SqliteFixture {
 
 impl SqliteFixture {
     pub(crate) async fn create() -> Self {
+        Self::create_with("").await
+    }
+
+    /// A new database file in which `schema` runs before the adapter's migration.
+    pub(crate) async fn create_with(schema: &str) -> Self {
         let path =
             std::env::temp_dir().join(format!("tessera-sqlx-{}.db", uuid::Uuid::new_v4().simple()));
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let adapter = SqliteAdapter::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("cannot open SQLite database {url}: {e:?}"));
+        if !schema.is_empty() {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(schema.to_owned()))
+                .execute(adapter.pool())
+                .await
+                .expect("create the schema");
+        }
         adapter.migrate().await.expect("migrate");
         Self { adapter, path }
     }
@@ -179,6 +190,53 @@ fn closed_pool_is_unavailable() {
         assert!(
             std::error::Error::source(&err).is_some(),
             "the sqlx error is kept as source"
+        );
+    });
+}
+
+#[test]
+fn lookups_are_exact_on_nocase_columns() {
+    // The kysely tables as someone may have declared them: case-insensitive text columns.
+    const NOCASE_SCHEMA: &str = r#"
+        CREATE TABLE "User" ("id" TEXT NOT NULL PRIMARY KEY, "name" TEXT,
+          "email" TEXT COLLATE NOCASE UNIQUE, "emailVerified" TEXT, "image" TEXT);
+        CREATE TABLE "Account" ("id" TEXT NOT NULL PRIMARY KEY,
+          "userId" TEXT NOT NULL REFERENCES "User" ("id") ON DELETE CASCADE,
+          "type" TEXT NOT NULL, "provider" TEXT COLLATE NOCASE NOT NULL,
+          "providerAccountId" TEXT COLLATE NOCASE NOT NULL, "refresh_token" TEXT,
+          "access_token" TEXT, "expires_at" INTEGER, "token_type" TEXT, "scope" TEXT,
+          "id_token" TEXT, "session_state" TEXT);
+        CREATE TABLE "Session" ("id" TEXT NOT NULL PRIMARY KEY,
+          "sessionToken" TEXT COLLATE NOCASE NOT NULL UNIQUE,
+          "userId" TEXT NOT NULL REFERENCES "User" ("id") ON DELETE CASCADE,
+          "expires" TEXT NOT NULL);
+        CREATE TABLE "VerificationToken" ("identifier" TEXT COLLATE NOCASE NOT NULL,
+          "token" TEXT COLLATE NOCASE NOT NULL, "expires" TEXT NOT NULL,
+          PRIMARY KEY ("identifier", "token"));
+    "#;
+    tessera_adapter_tests::run_check(SqliteFixture::create_with(NOCASE_SCHEMA), |f| async move {
+        let a = f.adapter();
+        crate::exact::lookups_are_exact(a).await;
+        let folded: i64 = sqlx::query_scalar(r#"SELECT COUNT(*) FROM "User" WHERE "email" = ?1"#)
+            .bind("VICTIM@CORP.COM")
+            .fetch_one(a.pool())
+            .await
+            .expect("raw comparison");
+        assert_eq!(folded, 1, "the schema should fold case");
+        for v in crate::exact::variants("acct-abc") {
+            assert!(
+                a.get_account("github", &v)
+                    .await
+                    .expect("get_account")
+                    .is_none(),
+                "get_account({v:?}) found acct-abc"
+            );
+        }
+        assert!(
+            a.get_account("github", "acct-abc")
+                .await
+                .expect("get_account")
+                .is_some()
         );
     });
 }
