@@ -679,9 +679,10 @@ mod tests {
 
     #[tokio::test]
     async fn an_environment_only_server_is_not_the_demo() {
-        let dir = std::env::temp_dir().join(format!("tessera-envonly-{}", uuid_like()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("auth.db"), b"").unwrap();
+        let dir = std::env::temp_dir()
+            .join(format!("tessera-envonly-{}", uuid_like()))
+            .join("not-yet");
+
         let db = format!("sqlite://{}", dir.join("auth.db").display());
         let s = settings(&[
             (

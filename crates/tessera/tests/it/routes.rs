@@ -906,10 +906,7 @@ async fn sign_in_callback_can_deny() {
 async fn a_temporary_authorize_refusal_is_503_with_retry_after() {
     let c = clock();
     let busy = tessera::CredentialsProvider::new(|_| async {
-        Err::<Option<tessera_core::User>, _>(tessera::AuthorizeError::unavailable(
-            "RateLimited",
-            3,
-        ))
+        Err::<Option<tessera_core::User>, _>(tessera::AuthorizeError::unavailable("RateLimited", 3))
     })
     .with_id("busy");
     let auth = builder(&c).with_provider(busy).build().unwrap();
