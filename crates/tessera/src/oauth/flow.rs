@@ -203,12 +203,13 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, inc: &Incoming, p: &OAuthProvider) -
                 cookies,
             } = done;
             let verified = p.email_is_verified(&raw);
-            if !verified {
-                // Pre-account takeover: an unverified address (`email_verified` false or
-                // absent, `"false"` as Apple and Cognito write it, or a provider whose
-                // addresses are never verified) neither finds a user nor becomes one's email,
-                // so a later email or credentials sign-in with it cannot land in this user.
-                // It stays in the profile.
+            // Pre-account takeover: with an adapter, an unverified address (`email_verified`
+            // false or absent, `"false"` as Apple and Cognito write it, or a provider whose
+            // addresses are never verified) neither finds a user nor becomes one's email, so a
+            // later email or credentials sign-in with it cannot land in this user. It stays in
+            // the profile. Without an adapter no user is found or created by email, and the
+            // session carries the profile's address as next-auth's does.
+            if !verified && ctx.inner.adapter.is_some() {
                 user.email = None;
             }
             // Account takeover: linking by email needs the opt-in and a verified address.

@@ -131,7 +131,7 @@ impl Harness {
     async fn new(strategy: SessionStrategy) -> Self {
         let config = Config::new(
             format!("{ORIGIN}/api/auth"),
-            "example test secret, long enough",
+            "example-Lm5Vp3Hy6Jd1Tc0FgZq4Wn9Xk2Rb8",
             strategy,
         );
         let reads = Arc::new(AtomicUsize::new(0));
@@ -554,7 +554,7 @@ async fn sign_out_ends_access() {
 async fn the_app_starts_from_its_config() {
     let config = Config::new(
         format!("{ORIGIN}/api/auth"),
-        "another long test secret",
+        "another-Hy6Jd1Tc0FgZq4Wn9Xk2Rb8Lm5Vp3",
         SessionStrategy::Jwt,
     );
     let (auth, app, _) = tessera_example_axum::app(&config).await.unwrap();
