@@ -1348,26 +1348,47 @@ async fn unverified_provider_email_never_becomes_the_users_email() {
 }
 
 /// Multi-tenant Entra ID: a tenant administrator sets any address, so without `xms_edov` the
-/// address never reaches the user (the session shows none).
+/// address never becomes the stored user's email (with an adapter), while a JWT-only app still
+/// sees the profile's address in its session, as with next-auth.
 #[tokio::test]
 async fn multi_tenant_entra_email_is_not_trusted() {
-    let (auth, _clock, idp) = setup(|idp| {
-        presets::microsoft_entra_id("common", CLIENT_ID, CLIENT_SECRET).with_well_known(format!(
-            "{}/tenant/.well-known/openid-configuration",
-            idp.base()
-        ))
-    })
-    .await;
+    let c = clock();
+    let idp = Idp::start(c.clone()).await;
+    let entra = presets::microsoft_entra_id("common", CLIENT_ID, CLIENT_SECRET).with_well_known(
+        format!("{}/tenant/.well-known/openid-configuration", idp.base()),
+    );
     idp.set(|k| {
         k.id_token = IdToken::Tenant;
         k.iss_param_supported = false;
     });
+    let adapter = std::sync::Arc::new(MemoryAdapter::new());
+    let auth = Auth::builder()
+        .with_secret(SECRET)
+        .with_url("http://localhost:3000")
+        .with_clock(c.clone())
+        .with_shared_adapter(adapter.clone())
+        .with_session_strategy(tessera::SessionStrategy::Jwt)
+        .with_provider(entra.clone())
+        .build()
+        .unwrap();
     let mut jar = Jar::default();
     let r = round_trip(&auth, &idp, &mut jar, "microsoft-entra-id").await;
     assert_eq!(r.header("location"), Some("http://localhost:3000/after"));
     let s = session(&auth, &mut jar).await;
     assert_eq!(s["user"]["name"], "From ID Token");
     assert!(s["user"].get("email").is_none_or(Value::is_null), "{s}");
+    use tessera::tessera_core::Adapter as _;
+    let users = adapter.get_user_by_account("microsoft-entra-id", SUB).await;
+    let user = users.unwrap().expect("the user was created");
+    assert_eq!(user.email, None, "the tenant-set address is not the user's");
+
+    // Without an adapter nothing is looked up by email: the session shows the address.
+    let auth = engine(&c, entra);
+    let mut jar = Jar::default();
+    let r = round_trip(&auth, &idp, &mut jar, "microsoft-entra-id").await;
+    assert_eq!(r.header("location"), Some("http://localhost:3000/after"));
+    let s = session(&auth, &mut jar).await;
+    assert!(s["user"]["email"].is_string(), "{s}");
 }
 
 /// An HTTP client that fails every request (timeouts, network down).
