@@ -194,6 +194,10 @@ pub struct ProviderSection {
     pub token_auth_method: Option<String>,
     /// OAuth/OIDC: link to an existing user with the same email without a session.
     pub allow_dangerous_email_account_linking: Option<bool>,
+    /// OAuth/OIDC: whether the provider's email addresses are verified: `"claim"` (the
+    /// `email_verified` claim decides; the default for `oidc`/`oauth`), `"verified"` (the
+    /// provider verifies every address) or `"unverified"`. Presets carry their provider's rule.
+    pub email_trust: Option<String>,
     /// Microsoft Entra ID: the tenant (`common`, `organizations`, `consumers`, an id or domain).
     pub tenant_id: Option<String>,
     /// Apple: the team id (with `key_id` and `private_key`, the client secret is minted).

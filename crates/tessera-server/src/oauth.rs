@@ -224,6 +224,19 @@ pub(crate) fn build(p: &ProviderSection) -> Result<OAuthProvider, ConfigFileErro
     if let Some(allow) = p.allow_dangerous_email_account_linking {
         provider = provider.with_allow_dangerous_email_account_linking(allow);
     }
+    if let Some(trust) = &p.email_trust {
+        provider = provider.with_email_trust(match trust.as_str() {
+            "claim" => tessera::EmailTrust::Claim,
+            "verified" => tessera::EmailTrust::Verified,
+            "unverified" => tessera::EmailTrust::Unverified,
+            other => {
+                return Err(invalid(
+                    &id_of(p),
+                    format!("email_trust {other:?}: use claim, verified or unverified"),
+                ));
+            }
+        });
+    }
     Ok(provider)
 }
 
@@ -333,6 +346,24 @@ mod tests {
         assert_eq!((o.id(), o.name()), ("ghe", "GitHub Enterprise"));
         assert_eq!(o.checks(), vec![Check::Pkce, Check::State]);
         assert!(o.allows_dangerous_email_account_linking());
+        assert_eq!(
+            o.email_trust(),
+            tessera::EmailTrust::Verified,
+            "GitHub's rule"
+        );
+        let unverified = ProviderSection {
+            email_trust: Some("unverified".into()),
+            ..p.clone()
+        };
+        assert_eq!(
+            build(&unverified).unwrap().email_trust(),
+            tessera::EmailTrust::Unverified
+        );
+        let bad_trust = ProviderSection {
+            email_trust: Some("yes".into()),
+            ..p.clone()
+        };
+        assert!(build(&bad_trust).is_err());
         let bad = ProviderSection {
             checks: Some(vec!["magic".into()]),
             ..p
