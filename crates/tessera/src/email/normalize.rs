@@ -342,9 +342,9 @@ mod tests {
     /// What the SMTP transport hands to lettre is the identifier itself.
     #[cfg(feature = "smtp")]
     fn lettre_reads_it_as_itself(email: &str) -> bool {
-        email
-            .parse::<lettre::Address>()
-            .is_ok_and(|a| a.to_string() == email && format!("{}@{}", a.user(), a.domain()) == email)
+        email.parse::<lettre::Address>().is_ok_and(|a| {
+            a.to_string() == email && format!("{}@{}", a.user(), a.domain()) == email
+        })
     }
 
     #[cfg(feature = "smtp")]

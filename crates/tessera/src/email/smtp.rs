@@ -367,7 +367,8 @@ mod tests {
             .and_then(|l| l.local_addr())
             .unwrap()
             .port();
-        let config = SmtpConfig::from_url(&format!("smtp://127.0.0.1:{port}?ignoreTLS=true")).unwrap();
+        let config =
+            SmtpConfig::from_url(&format!("smtp://127.0.0.1:{port}?ignoreTLS=true")).unwrap();
         let smtp = SmtpTransport::new(config, "no-reply@example.com").unwrap();
         let mail = |to: &str| VerificationEmail {
             identifier: to.to_owned(),
@@ -389,7 +390,10 @@ mod tests {
             "victim@x.com (c)",
         ] {
             let r = smtp.send(mail(hostile)).await;
-            assert!(matches!(r, Err(EmailError::InvalidAddress(_))), "{hostile:?}: {r:?}");
+            assert!(
+                matches!(r, Err(EmailError::InvalidAddress(_))),
+                "{hostile:?}: {r:?}"
+            );
         }
         let r = smtp.send(mail("victim@x.com")).await;
         assert!(matches!(r, Err(EmailError::Send(_))), "{r:?}");

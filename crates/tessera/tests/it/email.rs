@@ -1468,7 +1468,11 @@ async fn a_custom_normalizer_cannot_pass_a_non_addr_spec() {
     );
     let mut jar = Jar::default();
     for hostile in NOT_ADDR_SPECS {
-        assert_eq!(sign_in(&e, &mut jar, hostile).await, EMAIL_SIGNIN, "{hostile:?}");
+        assert_eq!(
+            sign_in(&e, &mut jar, hostile).await,
+            EMAIL_SIGNIN,
+            "{hostile:?}"
+        );
     }
     assert_eq!((e.mail.count(), e.db.created().len()), (0, 0));
 }
