@@ -40,6 +40,9 @@
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run());
 //! ```
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz;
 mod callbacks;
 mod client_ip;
 mod clock;

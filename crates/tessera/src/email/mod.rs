@@ -18,8 +18,11 @@
 //!   (the rightmost address that is not a proxy); or a header you name ([`ClientIpSource`]).
 //!   Without any of them only the per-address limit applies.
 //! * **Stricter input**: addresses with control, format or whitespace characters (CR/LF
-//!   header injection) or longer than RFC 5321 allows, an invalid or over-long `callbackUrl`,
-//!   and an over-long token are refused with `EmailSignin` before anything is stored or sent.
+//!   header injection) or longer than RFC 5321 allows, anything but a plain addr-spec (a
+//!   display name, comment, angle bracket, quote or `,` would let a mail parser deliver to
+//!   another address than the one limited and stored), an invalid or over-long `callbackUrl`,
+//!   and an over-long token are refused with `EmailSignin` before anything is stored, counted
+//!   or sent.
 //! * **Send failures** void the stored token.
 //!
 //! ```

@@ -36,8 +36,10 @@ const MAX_INPUT_LEN: usize = 1024;
 /// As next-auth: NFKC, trim (JavaScript's whitespace set), exactly one `@`, no `"`, lower-case,
 /// non-empty local part and domain, anything after the first `,` of the domain dropped, and the
 /// domain must contain a `.`. Tessera also refuses (see [`check_identifier`]) control, format
-/// and whitespace characters anywhere (CR/LF header injection, bidi spoofing) and addresses
-/// longer than RFC 5321 allows.
+/// and whitespace characters anywhere (CR/LF header injection, bidi spoofing), addresses
+/// longer than RFC 5321 allows, and anything but a plain addr-spec (display names, comments,
+/// angle brackets, a `,` in the local part, empty dot-atoms): valid addresses come out
+/// byte-for-byte as next-auth's.
 ///
 /// ```
 /// use tessera::email::normalize_email;
@@ -46,6 +48,7 @@ const MAX_INPUT_LEN: usize = 1024;
 /// assert!(normalize_email("a@b@example.com").is_err());
 /// assert!(normalize_email("a@localhost").is_err());
 /// assert!(normalize_email("a@example.com\r\nBcc: x@evil.example").is_err());
+/// assert!(normalize_email("Name <victim@example.com>").is_err());
 /// ```
 pub fn normalize_email(input: &str) -> Result<String, InvalidEmail> {
     // Resource exhaustion: NFKC can expand its input many times; bound it first.
@@ -82,8 +85,25 @@ pub fn normalize_email(input: &str) -> Result<String, InvalidEmail> {
 
 /// The checks every identifier passes before it is stored or mailed, whether it came from
 /// [`normalize_email`] or from a custom `normalize_identifier` hook: at most 254 bytes, a
-/// local part of at most 64 bytes, exactly one `@` with something on both sides, and no
-/// control, format (bidi, zero-width) or whitespace characters.
+/// local part of at most 64 bytes, exactly one `@` with something on both sides, no
+/// control, format (bidi, zero-width) or whitespace characters, and a plain addr-spec:
+///
+/// * the local part is a dot-atom: atoms of letters, digits, ``!#$%&'*+-/=?^_`{|}~`` or
+///   non-ASCII characters (RFC 6531), separated by single dots, none empty (`a..b`, `.a`,
+///   `a.` are refused);
+/// * the domain is dot-separated labels of at most 63 bytes, each of letters, digits, `-`
+///   or non-ASCII characters (IDN), beginning and ending with a letter or digit.
+///
+/// So no display name, comment, angle bracket, parenthesis, quote, backslash, comma or
+/// domain literal: what is accepted is exactly the address the mail goes to.
+///
+/// ```
+/// use tessera::email::check_identifier;
+/// assert!(check_identifier("first.last+tag@sub.example.com").is_ok());
+/// assert!(check_identifier("a<victim@example.com>").is_err());
+/// assert!(check_identifier("(c)victim@example.com").is_err());
+/// assert!(check_identifier("a..b@example.com").is_err());
+/// ```
 pub fn check_identifier(email: &str) -> Result<(), InvalidEmail> {
     if email.len() > MAX_EMAIL_LEN {
         return Err(InvalidEmail::new("longer than 254 bytes"));
@@ -98,10 +118,46 @@ pub fn check_identifier(email: &str) -> Result<(), InvalidEmail> {
             if local.len() > MAX_LOCAL_LEN {
                 return Err(InvalidEmail::new("local part longer than 64 bytes"));
             }
+            // Mail redirection / limit evasion: `a<victim@x>`, `"c" <victim@x>`,
+            // `(c)victim@x` are name-addr or comment forms that an address parser reads as
+            // `victim@x` while limits and the user row would be keyed on the odd string; only
+            // a plain addr-spec, which every parser reads as itself, is accepted.
+            if !local.split('.').all(is_atom) {
+                return Err(InvalidEmail::new("local part is not a dot-atom"));
+            }
+            if !domain.split('.').all(is_label) {
+                return Err(InvalidEmail::new("domain is not dot-separated labels"));
+            }
             Ok(())
         }
         _ => Err(InvalidEmail::new("not exactly one @")),
     }
+}
+
+/// An RFC 5322 atom, with RFC 6531's non-ASCII characters (control, format and whitespace
+/// characters are refused before).
+fn is_atom(atom: &str) -> bool {
+    !atom.is_empty()
+        && atom.chars().all(|c| {
+            c.is_ascii_alphanumeric() || !c.is_ascii() || "!#$%&'*+-/=?^_`{|}~".contains(c)
+        })
+}
+
+/// The longest domain label accepted, in bytes (RFC 1035).
+const MAX_LABEL_LEN: usize = 63;
+
+/// A domain label: letters, digits, `-` and non-ASCII (IDN) characters, beginning and ending
+/// with a letter or digit, at most 63 bytes.
+fn is_label(label: &str) -> bool {
+    let (Some(first), Some(last)) = (label.chars().next(), label.chars().next_back()) else {
+        return false;
+    };
+    label.len() <= MAX_LABEL_LEN
+        && first.is_alphanumeric()
+        && last.is_alphanumeric()
+        && label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
 }
 
 /// Control (Cc), format (Cf: bidi overrides, zero-width characters, tags) and whitespace.
@@ -160,7 +216,6 @@ mod tests {
             ("  User@Example.com ", "user@example.com"),
             ("user@example.com", "user@example.com"),
             ("USER@EXAMPLE.COM", "user@example.com"),
-            ("a,b@example.com", "a,b@example.com"),
             ("a@b.example,c.example", "a@b.example"),
             ("a@b.example,", "a@b.example"),
             (
@@ -187,6 +242,9 @@ mod tests {
             "a@localhost",
             "a@,b.example",
             "a@b,c.example",
+            // next-auth keeps a `,` in the local part; a mailer reads `a,b@x` as two
+            // recipients (`a` and `b@x`), so Tessera refuses it.
+            "a,b@example.com",
         ];
         for input in bad {
             assert!(normalize_email(input).is_err(), "{input:?}");
@@ -216,6 +274,115 @@ mod tests {
         assert!(normalize_email(&"a".repeat(100_000)).is_err());
         // NFKC expansion is bounded by the raw-length check.
         assert!(normalize_email(&"\u{FDFA}".repeat(400)).is_err());
+    }
+
+    /// Identifiers that an RFC 5322 parser (lettre's `Mailbox`, nodemailer) reads as another
+    /// address than the string the limits and the user row are keyed on.
+    const HOSTILE: &[&str] = &[
+        "a<victim@x.com>",
+        "a <victim@x.com>",
+        "<victim@x.com>",
+        "\"c\" <victim@x.com>",
+        "\"c\"<victim@x.com>",
+        "(c)victim@x.com",
+        "victim@x.com (c)",
+        "victim@x.com(c)",
+        "victim(c)@x.com",
+        "victim@(c)x.com",
+        "a\\b@x.com",
+        "a\\@victim@x.com",
+        "victim@x.com>",
+        "victim@[127.0.0.1]",
+        "victim@x.com;",
+        "a:victim@x.com",
+        "g: victim@x.com;",
+        "a,victim@x.com",
+        "a..b@x.com",
+        ".a@x.com",
+        "a.@x.com",
+        "a@x..com",
+        "a@.x.com",
+        "a@x.com.",
+        "a@-x.com",
+        "a@x-.com",
+        "a@x_y.com",
+        "a@x!.com",
+        "a@x.c%6fm",
+        "a\u{3008}victim@x.com\u{3009}",
+    ];
+
+    #[test]
+    fn hostile_identifiers_are_refused() {
+        for input in HOSTILE {
+            assert!(normalize_email(input).is_err(), "{input:?}");
+            assert!(check_identifier(input).is_err(), "{input:?}");
+        }
+        let long_label = format!("a@{}.example", "b".repeat(64));
+        assert!(normalize_email(&long_label).is_err());
+        let ok_label = format!("a@{}.example", "b".repeat(63));
+        assert!(normalize_email(&ok_label).is_ok());
+    }
+
+    #[test]
+    fn plain_addr_specs_are_kept() {
+        for ok in [
+            "a@x.com",
+            "first.last+tag@sub.example.co.uk",
+            "!#$%&'*+-/=?^_`{|}~@x.com",
+            "o'brien@x-y.example",
+            "a@1.2.3.4",
+            "üser@bücher.example",
+            "用户@例子.广告",
+            "δοκιμή@παράδειγμα.δοκιμή",
+        ] {
+            assert_eq!(normalize_email(ok).as_deref(), Ok(ok), "{ok:?}");
+        }
+    }
+
+    /// What the SMTP transport hands to lettre is the identifier itself.
+    #[cfg(feature = "smtp")]
+    fn lettre_reads_it_as_itself(email: &str) -> bool {
+        email.parse::<lettre::Address>().is_ok_and(|a| {
+            a.to_string() == email && format!("{}@{}", a.user(), a.domain()) == email
+        })
+    }
+
+    #[cfg(feature = "smtp")]
+    #[test]
+    fn lettre_agrees_on_the_accepted_ones() {
+        for ok in [
+            "a@x.com",
+            "!#$%&'*+-/=?^_`{|}~@x.com",
+            "üser@bücher.example",
+            "用户@例子.广告",
+        ] {
+            assert!(lettre_reads_it_as_itself(ok), "{ok:?}");
+        }
+    }
+
+    #[cfg(feature = "smtp")]
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        /// Anything accepted is an addr-spec lettre parses to the identical string; an
+        /// address-shaped input is normalised as next-auth does (lower-cased, trimmed).
+        #[test]
+        fn accepted_is_what_lettre_reads(
+            input in r#"[ \t]{0,2}[a-zA-Z0-9.!#%+=<>()"\\,;:\[\] ü＜＠_-]{0,12}@[a-zA-Z0-9.,<>()\[\] ü_-]{0,12}[ \t]{0,2}"#,
+        ) {
+            if let Ok(email) = normalize_email(&input) {
+                proptest::prop_assert!(lettre_reads_it_as_itself(&email), "{input:?} -> {email:?}");
+                proptest::prop_assert_eq!(normalize_email(&email), Ok(email.clone()));
+                proptest::prop_assert!(input.to_lowercase().contains(&email), "{input:?} -> {email:?}");
+            }
+        }
+
+        #[test]
+        fn arbitrary_strings(input in proptest::prelude::any::<String>()) {
+            if let Ok(email) = normalize_email(&input) {
+                proptest::prop_assert!(lettre_reads_it_as_itself(&email), "{input:?} -> {email:?}");
+            }
+        }
     }
 
     #[test]

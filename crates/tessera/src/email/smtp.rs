@@ -9,7 +9,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tessera_core::Secret;
 use url::{Host, Url};
 
@@ -293,10 +293,15 @@ fn is_loopback(host: &str) -> bool {
 #[async_trait]
 impl EmailTransport for SmtpTransport {
     async fn send(&self, email: VerificationEmail) -> Result<(), EmailError> {
-        let to: Mailbox = email
-            .identifier
-            .parse()
-            .map_err(|e| EmailError::InvalidAddress(format!("{e}")))?;
+        // Mail redirection: the recipient is parsed as exactly one addr-spec (`Address`),
+        // never as a `Mailbox` with a display name or comment around another address.
+        let to = Mailbox::new(
+            None,
+            email
+                .identifier
+                .parse::<Address>()
+                .map_err(|e| EmailError::InvalidAddress(format!("{e}")))?,
+        );
         let rendered = email.render();
         let message = Message::builder()
             .from(self.from.clone())
@@ -351,6 +356,47 @@ mod tests {
         }
         let c = SmtpConfig::from_url("smtp://u:s3cr%3At@h.example").unwrap();
         assert!(!format!("{c:?}").contains("s3cr"));
+    }
+
+    /// Mail redirection: an identifier that only a `Mailbox` parse reads (as `victim@x.com`)
+    /// is refused before any connection; a plain address gets as far as connecting.
+    #[tokio::test]
+    async fn recipient_is_parsed_as_one_addr_spec() {
+        // A port nothing listens on: reaching the network is a `Send` error.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let config =
+            SmtpConfig::from_url(&format!("smtp://127.0.0.1:{port}?ignoreTLS=true")).unwrap();
+        let smtp = SmtpTransport::new(config, "no-reply@example.com").unwrap();
+        let mail = |to: &str| VerificationEmail {
+            identifier: to.to_owned(),
+            url: "http://localhost:3000/api/auth/callback/email?token=t".to_owned(),
+            token: "t".to_owned(),
+            expires: time::OffsetDateTime::UNIX_EPOCH,
+            valid_for: time::Duration::hours(1),
+            provider_id: "email".to_owned(),
+            provider_name: "Email".to_owned(),
+            host: "localhost:3000".to_owned(),
+            site_name: "localhost:3000".to_owned(),
+            theme: crate::pages::Theme::default(),
+        };
+        for hostile in [
+            "a<victim@x.com>",
+            "a <victim@x.com>",
+            "\"c\" <victim@x.com>",
+            "(c)victim@x.com",
+            "victim@x.com (c)",
+        ] {
+            let r = smtp.send(mail(hostile)).await;
+            assert!(
+                matches!(r, Err(EmailError::InvalidAddress(_))),
+                "{hostile:?}: {r:?}"
+            );
+        }
+        let r = smtp.send(mail("victim@x.com")).await;
+        assert!(matches!(r, Err(EmailError::Send(_))), "{r:?}");
     }
 
     #[test]

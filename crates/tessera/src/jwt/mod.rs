@@ -1290,6 +1290,34 @@ mod tests {
         chars.into_iter().collect()
     }
 
+    /// Found by fuzzing (fuzz/fuzz_targets/jwe_decode.rs): float claims come back as the same
+    /// number (JavaScript's JSON.parse is correctly rounded; serde_json needs
+    /// `float_roundtrip` to be), so a rolling re-issue never changes a claim.
+    #[test]
+    fn float_claims_round_trip_exactly() {
+        for text in [
+            "1.05e300",
+            "1.0499999999999999e300",
+            "0.1",
+            "2.2250738585072014e-308",
+            "5e-324",
+            "1.7976931348623157e308",
+            "9007199254740993.5",
+            "3.141592653589793",
+        ] {
+            let x: f64 = text.parse().unwrap();
+            let parsed: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(parsed.as_f64(), Some(x), "{text}");
+            for (codec, _) in samples() {
+                let mut payload = Claims::new();
+                payload.insert("n".into(), json!(x));
+                let token = codec.encode(&payload, NOW, 60, &OsRandom).unwrap();
+                let n = codec.decode(&token, NOW).unwrap().claims["n"].as_f64();
+                assert_eq!(n, Some(x), "{text}");
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 

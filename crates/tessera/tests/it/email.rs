@@ -1402,6 +1402,86 @@ async fn generator_returning_junk_is_refused() {
     assert_eq!((e.mail.count(), e.db.created().len()), (0, 0));
 }
 
+/// Identifiers an RFC 5322 parser reads as `victim@x.com` (or as a list) while the limits and
+/// the user row would be keyed on the odd string.
+const NOT_ADDR_SPECS: &[&str] = &[
+    "a<victim@x.com>",
+    "\"c\" <victim@x.com>",
+    "(c)victim@x.com",
+    "victim@x.com (c)",
+    "a <victim@x.com>",
+    "<victim@x.com>",
+    "victim(c)@x.com",
+    "victim@x.com>",
+    "a\\b@x.com",
+    "a,victim@x.com",
+    "g:victim@x.com;",
+    "victim@[127.0.0.1]",
+    "a..victim@x.com",
+    ".victim@x.com",
+    "victim.@x.com",
+    "victim@x..com",
+    "victim@-x.com",
+    "victim@x_y.com",
+    "＜victim@x.com＞",
+];
+
+#[tokio::test]
+async fn identifiers_that_are_not_plain_addr_specs_are_email_signin_and_count_nothing() {
+    let ip: IpAddr = "203.0.113.9".parse().unwrap();
+    // One mail per client IP: a refused identifier that reached the limiter would use it up.
+    let e = env_with(|p| p.with_limits(limited(1, 1)), |b| b);
+    let mut jar = Jar::default();
+    for hostile in NOT_ADDR_SPECS {
+        assert_eq!(
+            sign_in_as(&e.auth, &mut jar, hostile, Some(ip), &[]).await,
+            EMAIL_SIGNIN,
+            "{hostile:?}"
+        );
+        // The JSON body of the v5 client / a custom form.
+        let token = csrf(&e.auth, &mut jar).await;
+        let body = json!({"csrfToken": token, "json": "true", "email": hostile}).to_string();
+        let r = request(
+            &e.auth,
+            Method::POST,
+            "/api/auth/signin/email",
+            &mut jar,
+            Some(("application/json", body)),
+            &[],
+            Some(ip),
+        )
+        .await;
+        assert_eq!(r.json()["url"], EMAIL_SIGNIN, "{hostile:?}");
+    }
+    assert_eq!(e.mail.count(), 0, "no mail for a non-addr-spec identifier");
+    assert!(e.db.created().is_empty(), "no verification token stored");
+    // Nothing was counted: the one mail this IP may have goes to the real address.
+    assert_eq!(
+        sign_in_as(&e.auth, &mut jar, "victim@x.com", Some(ip), &[]).await,
+        VERIFY
+    );
+    assert_eq!(e.mail.count(), 1);
+    assert_eq!(e.mail.last().identifier, "victim@x.com");
+    assert_eq!(e.db.created()[0].identifier, "victim@x.com");
+}
+
+#[tokio::test]
+async fn a_custom_normalizer_cannot_pass_a_non_addr_spec() {
+    let e = env_with(
+        |p| p.with_normalize_identifier(|raw: &str| Ok(raw.trim().to_owned())),
+        |b| b,
+    );
+    let mut jar = Jar::default();
+    for hostile in NOT_ADDR_SPECS {
+        assert_eq!(
+            sign_in(&e, &mut jar, hostile).await,
+            EMAIL_SIGNIN,
+            "{hostile:?}"
+        );
+    }
+    assert_eq!((e.mail.count(), e.db.created().len()), (0, 0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Abuse limits.
 
