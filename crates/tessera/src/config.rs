@@ -165,6 +165,10 @@ pub struct AuthBuilder {
     pub(crate) body_limit: usize,
     pub(crate) credentials_database_sessions: bool,
     pub(crate) http_client: Option<Arc<dyn crate::oauth::HttpClient>>,
+    /// Abuse limits ([`with_rate_limits`](Self::with_rate_limits)).
+    pub(crate) rate_limits: crate::ratelimit::RateLimits,
+    /// Where they are counted; `None`: a [`MemoryRateLimitStore`](crate::ratelimit::MemoryRateLimitStore).
+    pub(crate) rate_limit_store: Option<Arc<dyn crate::ratelimit::RateLimitStore>>,
 }
 
 impl std::fmt::Debug for AuthBuilder {
@@ -202,6 +206,8 @@ impl Default for AuthBuilder {
             body_limit: 64 * 1024,
             credentials_database_sessions: false,
             http_client: None,
+            rate_limits: crate::ratelimit::RateLimits::default(),
+            rate_limit_store: None,
         }
     }
 }
@@ -371,9 +377,34 @@ impl AuthBuilder {
         self
     }
 
+    /// Sets the abuse limits (default: [`RateLimits::default`](crate::ratelimit::RateLimits),
+    /// on). `RateLimits::disabled()` turns them off.
+    pub fn with_rate_limits(mut self, limits: crate::ratelimit::RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Sets where the abuse limits are counted (default: a
+    /// [`MemoryRateLimitStore`](crate::ratelimit::MemoryRateLimitStore) of this process). Give
+    /// several instances one shared store (Redis, PostgreSQL) so they share one budget.
+    pub fn with_rate_limit_store(mut self, store: impl crate::ratelimit::RateLimitStore) -> Self {
+        self.rate_limit_store = Some(Arc::new(store));
+        self
+    }
+
+    /// Sets the rate-limit store from a shared handle.
+    pub fn with_shared_rate_limit_store(
+        mut self,
+        store: Arc<dyn crate::ratelimit::RateLimitStore>,
+    ) -> Self {
+        self.rate_limit_store = Some(store);
+        self
+    }
+
     /// Reads the Auth.js environment variables through `get`: `AUTH_SECRET` /
     /// `NEXTAUTH_SECRET` (comma-separated for rotation), `NEXTAUTH_URL` / `AUTH_URL`,
-    /// `AUTH_TRUST_HOST`. Values already set on the builder win.
+    /// `AUTH_TRUST_HOST`, `AUTH_RATE_LIMIT` (`off` disables the abuse limits). Values
+    /// already set on the builder win.
     pub fn with_env(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
         let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         if self.secrets.is_empty()
@@ -391,6 +422,14 @@ impl AuthBuilder {
         }
         if let Some(v) = non_empty("AUTH_TRUST_HOST") {
             self.trust_host = matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes");
+        }
+        // `AUTH_RATE_LIMIT=off` (or false/0/no) turns the engine's abuse limits off.
+        if let Some(v) = non_empty("AUTH_RATE_LIMIT") {
+            let off = matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "off" | "false" | "0" | "no"
+            );
+            self.rate_limits.enabled = !off;
         }
         self
     }
@@ -511,8 +550,11 @@ mod tests {
             "AUTH_URL" => Some("http://x.example".into()),
             "NEXTAUTH_URL" => Some("http://y.example".into()),
             "AUTH_TRUST_HOST" => Some("true".into()),
+            "AUTH_RATE_LIMIT" => Some("off".into()),
             _ => None,
         });
+        assert!(!b.rate_limits.enabled);
+        assert!(AuthBuilder::default().rate_limits.enabled);
         assert_eq!(b.secrets, vec![Secret::new("a"), Secret::new("b")]);
         assert_eq!(b.url.as_deref(), Some("http://y.example"));
         assert!(b.trust_host);

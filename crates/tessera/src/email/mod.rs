@@ -58,7 +58,6 @@ pub use smtp::{SmtpConfig, SmtpSecurity, SmtpTransport};
 pub use template::{RenderedEmail, render_default};
 pub use transport::{EmailError, EmailTransport, LogTransport, VerificationEmail};
 
-use limits::Limiter;
 use transport::{BoxFuture, FnTransport};
 
 type Normalizer = Arc<dyn Fn(&str) -> Result<String, InvalidEmail> + Send + Sync>;
@@ -79,7 +78,6 @@ pub struct EmailProvider {
     pub(crate) normalize: Option<Normalizer>,
     pub(crate) generate: Option<TokenGenerator>,
     pub(crate) limits: EmailLimits,
-    pub(crate) limiter: Arc<Limiter>,
 }
 
 impl std::fmt::Debug for EmailProvider {
@@ -107,7 +105,6 @@ impl EmailProvider {
             normalize: None,
             generate: None,
             limits: EmailLimits::default(),
-            limiter: Arc::new(Limiter::default()),
         }
     }
 
