@@ -40,19 +40,30 @@ async fn gcra_burst_refill_and_retry_after(store: &dyn RateLimitStore, key: &str
     for i in 0..3 {
         assert_eq!(allowed(store, key, q, T0).await, (true, 0), "burst hit {i}");
     }
-    assert_eq!(allowed(store, key, q, T0).await, (false, 20_000), "over the burst");
+    assert_eq!(
+        allowed(store, key, q, T0).await,
+        (false, 20_000),
+        "over the burst"
+    );
     assert_eq!(
         allowed(store, key, q, T0 + 5_000).await,
         (false, 15_000),
         "retry_after shrinks with time"
     );
-    assert_eq!(allowed(store, key, q, T0 + 20_000).await, (true, 0), "refilled one");
+    assert_eq!(
+        allowed(store, key, q, T0 + 20_000).await,
+        (true, 0),
+        "refilled one"
+    );
     assert!(!allowed(store, key, q, T0 + 20_000).await.0, "only one");
     // A refused hit is not counted: after 20 s more, one is allowed again.
     assert!(allowed(store, key, q, T0 + 40_000).await.0);
     // Idle for a whole period: the full burst is back.
     for i in 0..3 {
-        assert!(allowed(store, key, q, T0 + 200_000).await.0, "burst again {i}");
+        assert!(
+            allowed(store, key, q, T0 + 200_000).await.0,
+            "burst again {i}"
+        );
     }
     assert!(!allowed(store, key, q, T0 + 200_000).await.0);
 }
@@ -77,7 +88,10 @@ async fn failures_count_expire_and_reset(store: &dyn RateLimitStore, key: &str) 
         Failures::new(1, T0)
     );
     assert_eq!(
-        store.record_failure(key, T0 + 10, ttl).await.expect("record"),
+        store
+            .record_failure(key, T0 + 10, ttl)
+            .await
+            .expect("record"),
         Failures::new(2, T0 + 10)
     );
     assert_eq!(
@@ -86,7 +100,13 @@ async fn failures_count_expire_and_reset(store: &dyn RateLimitStore, key: &str) 
     );
     // Expired (by the caller's clock) 60 s after the last failure: gone, and counting
     // starts again.
-    assert_eq!(store.failures(key, T0 + 10 + ttl as i64).await.expect("failures"), None);
+    assert_eq!(
+        store
+            .failures(key, T0 + 10 + ttl as i64)
+            .await
+            .expect("failures"),
+        None
+    );
     assert_eq!(
         store
             .record_failure(key, T0 + 100_000, ttl)
@@ -96,7 +116,10 @@ async fn failures_count_expire_and_reset(store: &dyn RateLimitStore, key: &str) 
         1
     );
     store.reset(key).await.expect("reset");
-    assert_eq!(store.failures(key, T0 + 100_001).await.expect("failures"), None);
+    assert_eq!(
+        store.failures(key, T0 + 100_001).await.expect("failures"),
+        None
+    );
     // Reset of an unknown key is fine.
     store.reset(key).await.expect("reset unknown");
 }
@@ -130,7 +153,11 @@ async fn concurrent_failures_are_atomic(store: Arc<dyn RateLimitStore>, key: &st
     for _ in 0..25 {
         let (store, key) = (store.clone(), key.to_owned());
         tasks.push(tokio::spawn(async move {
-            store.record_failure(&key, T0, 60_000).await.expect("record").count
+            store
+                .record_failure(&key, T0, 60_000)
+                .await
+                .expect("record")
+                .count
         }));
     }
     let mut counts = Vec::new();
@@ -140,7 +167,11 @@ async fn concurrent_failures_are_atomic(store: Arc<dyn RateLimitStore>, key: &st
     counts.sort_unstable();
     assert_eq!(counts, (1..=25).collect::<Vec<u32>>(), "no lost update");
     assert_eq!(
-        store.failures(key, T0).await.expect("failures").map(|f| f.count),
+        store
+            .failures(key, T0)
+            .await
+            .expect("failures")
+            .map(|f| f.count),
         Some(25)
     );
 }
