@@ -539,37 +539,53 @@ impl RateLimiter {
         };
         let [pair_key, id_key] = self.credential_keys(provider, identifier, ip);
         let pair = self.observe(self.store.failures(&pair_key, now_ms).await)?;
-        let Some(pair) = pair else {
-            // Victim lockout: a client IP that never failed for this identifier is not held
-            // back by strangers' failures.
-            return Ok(Gate::Allowed);
-        };
         let limited = |until: i64, scope| {
             (until > now_ms).then(|| Gate::Limited {
                 scope,
                 retry_after_secs: secs_ceil(u64::try_from(until - now_ms).unwrap_or(1)),
             })
         };
-        // Online password guessing: each failure of this pair doubles its wait.
-        if let Some(g) = policy
-            .blocked_until(pair, policy.pair_free_failures)
-            .and_then(|u| limited(u, LimitScope::Pair))
-        {
-            return Ok(g);
+        // Victim lockout: a client IP that never failed for this identifier is not held back
+        // by strangers' failures, so both backoffs apply only to a pair with failures.
+        if let Some(pair) = pair {
+            // Online password guessing: each failure of this pair doubles its wait.
+            if let Some(g) = policy
+                .blocked_until(pair, policy.pair_free_failures)
+                .and_then(|u| limited(u, LimitScope::Pair))
+            {
+                return Ok(g);
+            }
+            // Distributed guessing: once the identifier as a whole failed too often, every
+            // IP that has failed for it waits the identifier's backoff too.
+            if let Some(id) = self.observe(self.store.failures(&id_key, now_ms).await)?
+                && let Some(g) = policy
+                    .blocked_until(id, policy.identifier_free_failures)
+                    .and_then(|u| limited(u, LimitScope::Identifier))
+            {
+                return Ok(g);
+            }
         }
-        // Distributed guessing: once the identifier as a whole failed too often, every IP
-        // that has failed for it waits the identifier's backoff too.
-        if let Some(id) = self.observe(self.store.failures(&id_key, now_ms).await)?
-            && let Some(g) = policy
-                .blocked_until(id, policy.identifier_free_failures)
-                .and_then(|u| limited(u, LimitScope::Identifier))
-        {
-            return Ok(g);
+        // Parallel guessing: the attempt counts as a failure of its pair before `authorize`
+        // runs (a success clears it), so attempts sent at once cannot all pass the read above:
+        // past the free failures, only the one whose count follows the read goes on.
+        let ttl = u64::try_from(policy.memory.as_millis()).unwrap_or(u64::MAX);
+        let before = pair.map_or(0, |f| f.count);
+        let now_count = self
+            .observe(self.store.record_failure(&pair_key, now_ms, ttl).await)?
+            .count;
+        if now_count > before.saturating_add(1) && now_count > policy.pair_free_failures {
+            return Ok(Gate::Limited {
+                scope: LimitScope::Pair,
+                retry_after_secs: secs_ceil(
+                    u64::try_from(policy.base_delay.as_millis()).unwrap_or(1000),
+                ),
+            });
         }
         Ok(Gate::Allowed)
     }
 
-    /// After `authorize` refused: one more failure for the pair and the identifier.
+    /// After `authorize` refused: one more failure for the identifier (the pair's was
+    /// counted by [`credentials_gate`](Self::credentials_gate)).
     pub(crate) async fn credentials_failed(
         &self,
         provider: &str,
@@ -581,9 +597,8 @@ impl RateLimiter {
             return Ok(());
         };
         let ttl = u64::try_from(policy.memory.as_millis()).unwrap_or(u64::MAX);
-        for k in self.credential_keys(provider, identifier, ip) {
-            self.observe(self.store.record_failure(&k, now_ms, ttl).await)?;
-        }
+        let [_, id_key] = self.credential_keys(provider, identifier, ip);
+        self.observe(self.store.record_failure(&id_key, now_ms, ttl).await)?;
         Ok(())
     }
 
@@ -767,8 +782,10 @@ mod tests {
             })
         );
         // Capped at 15 minutes.
+        let [pair_key, _] = l.credential_keys("c", "alice", att);
         for t in 0..30 {
-            l.credentials_failed("c", "alice", att, 10_000 + t)
+            l.store
+                .record_failure(&pair_key, 10_000 + t, 86_400_000)
                 .await
                 .unwrap();
         }
@@ -788,15 +805,65 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn parallel_attempts_do_not_all_pass_the_same_read() {
+        // A store whose reads yield, so that every attempt reads before any records.
+        struct Yielding(MemoryRateLimitStore);
+        #[async_trait::async_trait]
+        impl RateLimitStore for Yielding {
+            async fn hit(&self, k: &str, q: Quota, n: i64) -> Result<Decision, RateLimitError> {
+                self.0.hit(k, q, n).await
+            }
+            async fn record_failure(
+                &self,
+                k: &str,
+                n: i64,
+                t: u64,
+            ) -> Result<Failures, RateLimitError> {
+                self.0.record_failure(k, n, t).await
+            }
+            async fn failures(&self, k: &str, n: i64) -> Result<Option<Failures>, RateLimitError> {
+                let r = self.0.failures(k, n).await;
+                tokio::task::yield_now().await;
+                r
+            }
+            async fn reset(&self, k: &str) -> Result<(), RateLimitError> {
+                self.0.reset(k).await
+            }
+        }
+        let l = Arc::new(RateLimiter::new(
+            Arc::new(Yielding(MemoryRateLimitStore::default())),
+            &Secret::new("s"),
+            RateLimits::default().with_route(LimitedRoute::Credentials, RouteLimit::none()),
+        ));
+        let from = ip("203.0.113.5");
+        let mut tasks = Vec::new();
+        for _ in 0..50 {
+            let l = l.clone();
+            tasks.push(tokio::spawn(async move {
+                l.credentials_gate("c", "alice", from, 0).await
+            }));
+        }
+        let mut allowed = 0;
+        for t in tasks {
+            allowed += usize::from(t.await.unwrap() == Ok(Gate::Allowed));
+        }
+        // All 50 read "no failures"; only the free failures go on to `authorize`.
+        assert_eq!(allowed, 5);
+    }
+
+    #[tokio::test]
     async fn identifier_backoff_holds_only_failing_ips() {
         let policy = BruteForce::new()
             .with_pair_free_failures(100)
             .with_identifier_free_failures(3);
         let l = limiter(RateLimits::default().with_brute_force(Some(policy)));
         for i in 0..3u8 {
-            l.credentials_failed("c", "alice", ip(&format!("10.0.0.{i}")), 0)
-                .await
-                .unwrap();
+            let from = ip(&format!("10.0.0.{i}"));
+            assert_eq!(
+                l.credentials_gate("c", "alice", from, 0).await,
+                Ok(Gate::Allowed)
+            );
+            l.credentials_failed("c", "alice", from, 0).await.unwrap();
         }
         // An IP that failed once is held back by the identifier's failures...
         assert!(matches!(
