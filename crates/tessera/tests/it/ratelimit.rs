@@ -431,8 +431,11 @@ async fn store_outage_fails_closed_for_sign_in_and_open_for_sessions() {
     assert_eq!(r.status, 200);
 }
 
+/// One `rate_limited` event: route, scope, provider, retry-after.
+type SeenEvent = (LimitedRoute, LimitScope, Option<String>, u64);
+
 #[derive(Default, Clone)]
-struct Seen(Arc<std::sync::Mutex<Vec<(LimitedRoute, LimitScope, Option<String>, u64)>>>);
+struct Seen(Arc<std::sync::Mutex<Vec<SeenEvent>>>);
 
 #[async_trait::async_trait]
 impl Events for Seen {
