@@ -9,8 +9,10 @@
 //!
 //! What Tessera adds:
 //! * **Abuse limits** ([`EmailLimits`]): at most N emails per address and per client IP per
-//!   window. A limited request gets the same verify-request redirect as a sent one and
-//!   nothing is stored or sent, so the limit reveals nothing about an address.
+//!   window, counted by the engine's rate limiter in its store (memory, or Redis/PostgreSQL
+//!   shared by every instance; see [`crate::ratelimit`]). A limited request gets the same
+//!   verify-request redirect as a sent one and nothing is stored or sent, so the limit
+//!   reveals nothing about an address.
 //! * **Client IP**: the engine sees no socket, so the per-IP limit reads the [`ClientIp`]
 //!   request extension that the integration inserts from the peer address (tessera-server
 //!   does, from axum's `ConnectInfo`), or — only when `trust_host` is on, i.e. behind a proxy —
