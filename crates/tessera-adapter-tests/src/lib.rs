@@ -51,6 +51,7 @@ use std::time::Duration;
 use tessera_core::{Account, Adapter, AdapterResult};
 
 pub mod checks;
+pub mod ratelimit;
 
 /// How long one check may take before it fails.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(120);

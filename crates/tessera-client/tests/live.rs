@@ -118,7 +118,10 @@ fn start_tessera_server() -> Server {
     std::fs::write(
         &config,
         format!(
-            "[server]\nhost = \"127.0.0.1\"\ndata_dir = {:?}\n\n[[providers]]\ntype = \"credentials\"\n",
+            // The cases run at once and all sign in as one user from 127.0.0.1: more than five
+            // sign-ins in flight for one (account, IP) are throttled by the brute-force policy
+            // (each counts as a failure until it succeeds), so the suite raises that bound.
+            "[server]\nhost = \"127.0.0.1\"\ndata_dir = {:?}\n\n[[providers]]\ntype = \"credentials\"\n\n[rate_limit.brute_force]\nfree_failures = 100\n",
             dir.join("data").display().to_string()
         ),
     )

@@ -35,11 +35,14 @@ pub enum ErrorKind {
     Signin,
     /// Anything else (`Default`).
     Default,
+    /// Too many attempts: the abuse limits refused the request (`RateLimited`, a Tessera
+    /// addition; next-auth has no limits of its own).
+    RateLimited,
 }
 
 impl ErrorKind {
     /// Every kind, in next-auth's order.
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::Configuration,
         ErrorKind::AccessDenied,
         ErrorKind::Verification,
@@ -54,6 +57,7 @@ impl ErrorKind {
         ErrorKind::SessionRequired,
         ErrorKind::Signin,
         ErrorKind::Default,
+        ErrorKind::RateLimited,
     ];
 
     /// The `?error=` value next-auth uses for this kind.
@@ -73,6 +77,7 @@ impl ErrorKind {
             ErrorKind::SessionRequired => "SessionRequired",
             ErrorKind::Signin => "Signin",
             ErrorKind::Default => "Default",
+            ErrorKind::RateLimited => "RateLimited",
         }
     }
 

@@ -31,12 +31,14 @@
 mod adapter;
 mod error;
 mod memory;
+pub mod ratelimit;
 mod secret;
 mod types;
 
 pub use adapter::{Adapter, AdapterError, AdapterErrorKind, AdapterResult};
 pub use error::ErrorKind;
 pub use memory::MemoryAdapter;
+pub use ratelimit::{MemoryRateLimitStore, Quota, RateLimitError, RateLimitStore};
 pub use secret::Secret;
 pub use types::{
     Account, AccountType, AdapterSession, NewUser, User, UserUpdate, VerificationToken,

@@ -76,6 +76,9 @@ use time::macros::format_description;
 /// Re-exported so apps build connections with the same `redis` version.
 pub use redis;
 
+mod ratelimit;
+pub use ratelimit::RedisRateLimitStore;
+
 /// How often a compare-and-set update is retried when another writer got in between.
 const CAS_RETRIES: usize = 16;
 

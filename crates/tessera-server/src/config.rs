@@ -50,6 +50,9 @@ pub struct FileConfig {
     /// `[[providers]]`.
     #[serde(default)]
     pub providers: Vec<ProviderSection>,
+    /// `[rate_limit]`: abuse limits (see [`crate::RateLimitSection`]).
+    #[serde(default)]
+    pub rate_limit: crate::ratelimit::RateLimitSection,
 }
 
 /// `[server]`.

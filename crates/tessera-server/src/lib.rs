@@ -14,6 +14,9 @@
 //! | `HOST`, `PORT` | where to listen (default 127.0.0.1:3000) |
 //! | `AUTH_EMAIL_SERVER` / `EMAIL_SERVER` | SMTP server for email sign-in, `smtp://user:pass@host:port` or `smtps://…` (enables the `email` provider) |
 //! | `AUTH_EMAIL_FROM` / `EMAIL_FROM` | sender of sign-in emails, `Name <address>` |
+//! | `AUTH_RATE_LIMIT` | `off` turns the abuse limits off (on by default; see `[rate_limit]`) |
+//! | `AUTH_RATE_LIMIT_STORE` | `memory`, `redis` or `postgres` (default: Redis with `REDIS_URL` or a Redis `DATABASE_URL`, PostgreSQL with a PostgreSQL `DATABASE_URL`, else memory) |
+//! | `REDIS_URL` | Redis for the rate limits, shared by every instance |
 //! | `AUTH_<ID>_ID`, `AUTH_<ID>_SECRET`, `AUTH_<ID>_ISSUER` | OAuth client id, secret and issuer of provider `<ID>` (upper-cased, `-` as `_`): fill a `[[providers]]` entry, or alone enable a preset (`AUTH_GITHUB_ID` + `AUTH_GITHUB_SECRET`) |
 //!
 //! OAuth / OpenID Connect providers: `[[providers]] type = "oidc"` with `id`, `issuer`,
@@ -42,6 +45,7 @@ mod email;
 mod hashing;
 mod home;
 mod oauth;
+mod ratelimit;
 mod store;
 
 use std::net::SocketAddr;
@@ -60,6 +64,7 @@ use tessera_core::Secret;
 
 pub use config::{ConfigFileError, FileConfig};
 pub use hashing::Busy;
+pub use ratelimit::{BruteForceSection, RateLimitEnv, RateLimitSection, RouteSection};
 pub use store::{Database, UserStore, UserStoreError, default_database_url, normalize_email};
 
 /// The demo user created when the server runs without configuration.
@@ -158,6 +163,8 @@ pub struct Settings {
     pub email_server: Option<String>,
     /// Sender of sign-in emails (`AUTH_EMAIL_FROM`).
     pub email_from: Option<String>,
+    /// `AUTH_RATE_LIMIT`, `AUTH_RATE_LIMIT_STORE`, `REDIS_URL`.
+    pub rate_limit_env: RateLimitEnv,
 }
 
 impl Settings {
@@ -267,6 +274,7 @@ impl Settings {
             data_dir,
             email_server: env("AUTH_EMAIL_SERVER").or_else(|| env("EMAIL_SERVER")),
             email_from: env("AUTH_EMAIL_FROM").or_else(|| env("EMAIL_FROM")),
+            rate_limit_env: RateLimitEnv::from_env(env),
         })
     }
 }
@@ -485,6 +493,15 @@ impl App {
                 }
             }
         }
+        // --- Abuse limits: [rate_limit], AUTH_RATE_LIMIT, the shared store (Redis/PostgreSQL).
+        builder = ratelimit::configure(
+            builder,
+            &settings.file.rate_limit,
+            &settings.rate_limit_env,
+            &settings.database_url,
+        )
+        .await?;
+        // --- end of abuse limits.
         let auth = builder.build()?;
         Ok(Self {
             auth,

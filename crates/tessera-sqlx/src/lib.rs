@@ -100,7 +100,11 @@ mod time_util;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 #[cfg(feature = "postgres")]
+pub mod pg_ratelimit;
+#[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "postgres")]
+pub use pg_ratelimit::PgRateLimitStore;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

@@ -171,6 +171,23 @@ pub struct SignOutEvent<'a> {
     pub session: Option<&'a AdapterSession>,
 }
 
+/// A request refused by the abuse limits, for alerting. It names no identifier: the
+/// store only knows hashes of them.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RateLimitedEvent<'a> {
+    /// The limited route.
+    pub route: crate::ratelimit::LimitedRoute,
+    /// What was over its budget.
+    pub scope: crate::ratelimit::LimitScope,
+    /// The provider id, on sign-in routes.
+    pub provider: Option<&'a str>,
+    /// The client IP, when known.
+    pub client_ip: Option<std::net::IpAddr>,
+    /// Seconds until the client may try again.
+    pub retry_after_secs: u64,
+}
+
 /// A session that was read or updated.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -207,6 +224,10 @@ pub trait Events: Send + Sync + 'static {
     }
     /// After a session was read or updated.
     async fn session(&self, event: &SessionEvent<'_>) {
+        let _ = event;
+    }
+    /// After the abuse limits refused a request (the answer is already decided).
+    async fn rate_limited(&self, event: &RateLimitedEvent<'_>) {
         let _ = event;
     }
 }

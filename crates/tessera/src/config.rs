@@ -181,6 +181,10 @@ pub struct AuthBuilder {
     pub(crate) http_client: Option<Arc<dyn crate::oauth::HttpClient>>,
     pub(crate) trusted_proxies: Result<TrustedProxies, crate::client_ip::InvalidTrustedProxies>,
     pub(crate) insecure_legacy_secrets: bool,
+    /// Abuse limits ([`with_rate_limits`](Self::with_rate_limits)).
+    pub(crate) rate_limits: crate::ratelimit::RateLimits,
+    /// Where they are counted; `None`: a [`MemoryRateLimitStore`](crate::ratelimit::MemoryRateLimitStore).
+    pub(crate) rate_limit_store: Option<Arc<dyn crate::ratelimit::RateLimitStore>>,
 }
 
 impl std::fmt::Debug for AuthBuilder {
@@ -220,6 +224,8 @@ impl Default for AuthBuilder {
             http_client: None,
             trusted_proxies: Ok(TrustedProxies::None),
             insecure_legacy_secrets: false,
+            rate_limits: crate::ratelimit::RateLimits::default(),
+            rate_limit_store: None,
         }
     }
 }
@@ -415,11 +421,35 @@ impl AuthBuilder {
         self
     }
 
+    /// Sets the abuse limits (default: [`RateLimits::default`](crate::ratelimit::RateLimits),
+    /// on). `RateLimits::disabled()` turns them off.
+    pub fn with_rate_limits(mut self, limits: crate::ratelimit::RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Sets where the abuse limits are counted (default: a
+    /// [`MemoryRateLimitStore`](crate::ratelimit::MemoryRateLimitStore) of this process). Give
+    /// several instances one shared store (Redis, PostgreSQL) so they share one budget.
+    pub fn with_rate_limit_store(mut self, store: impl crate::ratelimit::RateLimitStore) -> Self {
+        self.rate_limit_store = Some(Arc::new(store));
+        self
+    }
+
+    /// Sets the rate-limit store from a shared handle.
+    pub fn with_shared_rate_limit_store(
+        mut self,
+        store: Arc<dyn crate::ratelimit::RateLimitStore>,
+    ) -> Self {
+        self.rate_limit_store = Some(store);
+        self
+    }
+
     /// Reads the Auth.js environment variables through `get`: `AUTH_SECRET` /
     /// `NEXTAUTH_SECRET` (comma-separated for rotation), `NEXTAUTH_URL` / `AUTH_URL`,
-    /// `AUTH_TRUST_HOST`, and Tessera's `AUTH_TRUSTED_PROXIES` (comma-separated CIDRs, or a
-    /// hop count; an invalid value fails [`build`](Self::build)). Values already set on the
-    /// builder win.
+    /// `AUTH_TRUST_HOST`, Tessera's `AUTH_TRUSTED_PROXIES` (comma-separated CIDRs, or a hop
+    /// count; an invalid value fails [`build`](Self::build)) and `AUTH_RATE_LIMIT` (`off`
+    /// disables the abuse limits). Values already set on the builder win.
     pub fn with_env(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
         let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         if self.secrets.is_empty()
@@ -442,6 +472,14 @@ impl AuthBuilder {
             && let Some(v) = non_empty("AUTH_TRUSTED_PROXIES")
         {
             self.trusted_proxies = v.parse();
+        }
+        // `AUTH_RATE_LIMIT=off` (or false/0/no) turns the engine's abuse limits off.
+        if let Some(v) = non_empty("AUTH_RATE_LIMIT") {
+            let off = matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "off" | "false" | "0" | "no"
+            );
+            self.rate_limits.enabled = !off;
         }
         self
     }
@@ -635,8 +673,11 @@ mod tests {
             "AUTH_URL" => Some("http://x.example".into()),
             "NEXTAUTH_URL" => Some("http://y.example".into()),
             "AUTH_TRUST_HOST" => Some("true".into()),
+            "AUTH_RATE_LIMIT" => Some("off".into()),
             _ => None,
         });
+        assert!(!b.rate_limits.enabled);
+        assert!(AuthBuilder::default().rate_limits.enabled);
         assert_eq!(b.secrets, vec![Secret::new("a"), Secret::new("b")]);
         assert_eq!(b.url.as_deref(), Some("http://y.example"));
         assert!(b.trust_host);

@@ -57,12 +57,14 @@ pub mod oauth;
 mod pages;
 mod providers;
 mod random;
+pub mod ratelimit;
 mod redirect;
 mod time_fmt;
 
 pub use callbacks::{
-    CallbackError, Callbacks, DefaultCallbacks, Events, JwtArgs, JwtTrigger, NoEvents, SessionArgs,
-    SessionEvent, SignInArgs, SignInDecision, SignInEvent, SignOutEvent,
+    CallbackError, Callbacks, DefaultCallbacks, Events, JwtArgs, JwtTrigger, NoEvents,
+    RateLimitedEvent, SessionArgs, SessionEvent, SignInArgs, SignInDecision, SignInEvent,
+    SignOutEvent,
 };
 pub use client_ip::{InvalidTrustedProxies, IpNet, TrustedProxies};
 pub use clock::{Clock, ManualClock, SystemClock};

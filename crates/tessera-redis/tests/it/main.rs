@@ -386,3 +386,66 @@ fn unreachable_server_is_unavailable() {
         );
     });
 }
+
+// ---------------------------------------------------------------------------------------
+// The rate-limit store.
+
+mod ratelimit {
+    use std::sync::Arc;
+
+    use tessera_core::ratelimit::{Quota, RateLimitStore};
+    use tessera_redis::RedisRateLimitStore;
+
+    use super::url;
+
+    async fn store() -> RedisRateLimitStore {
+        let url = url();
+        let s = RedisRateLimitStore::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("Redis is unreachable at {url} ({e}); start it"));
+        s.with_key_prefix(format!("tessera-test:{}:", uuid::Uuid::new_v4().simple()))
+    }
+
+    async fn raw<T: redis::FromRedisValue>(cmd: &mut redis::Cmd) -> T {
+        let url = url();
+        let client = redis::Client::open(url).expect("url");
+        let mut conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("connect");
+        cmd.query_async(&mut conn).await.expect("query")
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn conforms() {
+        tessera_adapter_tests::ratelimit::check_rate_limit_store(Arc::new(store().await)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn keys_are_prefixed_and_expire() {
+        let s = store().await;
+        let now = 1_800_000_000_000;
+        assert!(
+            s.hit("rl:x", Quota::per_secs(4, 60), now)
+                .await
+                .unwrap()
+                .allowed
+        );
+        let key = format!("{}rl:x", s.key_prefix());
+        // One hit of 4 per 60 s holds the key for one emission interval (15 s).
+        let pttl: i64 = raw(redis::cmd("PTTL").arg(&key)).await;
+        assert!((14_000..=15_000).contains(&pttl), "{pttl}");
+        s.record_failure("rl:x", now, 3_600_000).await.unwrap();
+        let pttl: i64 = raw(redis::cmd("PTTL").arg(&key)).await;
+        assert!((3_590_000..=3_600_000).contains(&pttl), "{pttl}");
+        s.reset("rl:x").await.unwrap();
+        let exists: i64 = raw(redis::cmd("EXISTS").arg(&key)).await;
+        assert_eq!(exists, 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn unreachable_redis_is_an_error_not_a_pass() {
+        let s = RedisRateLimitStore::connect("redis://127.0.0.1:1").await;
+        assert!(s.is_err());
+    }
+}

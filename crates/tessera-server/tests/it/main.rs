@@ -3,4 +3,5 @@
 mod collation;
 mod database;
 mod hostile;
+mod ratelimit;
 mod support;

@@ -18,6 +18,8 @@ mod mysql;
 #[cfg(feature = "postgres")]
 mod pg_interop;
 #[cfg(feature = "postgres")]
+mod pg_ratelimit;
+#[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;

@@ -56,12 +56,36 @@ pub(crate) async fn signin(ctx: &Ctx<'_>, inc: &Incoming, p: &EmailProvider) -> 
     // is the same verify-request redirect as for a sent link.
     let peer = inc.client_ip;
     let ip = p.limits.client_ip(&inc.headers, peer, inner.trust_host);
-    if !p
+    match inner
         .limiter
-        .check(&p.limits, &email, ip, ctx.now.unix_timestamp())
+        .check_email(
+            &p.id,
+            &p.limits.route_limit(),
+            &email,
+            ip,
+            crate::engine::limits::now_ms(ctx.now),
+        )
+        .await
     {
-        tracing::warn!(provider = %p.id, ip = ?ip, "SIGNIN_EMAIL_LIMITED: too many sign-in emails; none sent");
-        return Outcome::redirect(verify_request);
+        Ok(crate::ratelimit::Gate::Allowed) => {}
+        Ok(crate::ratelimit::Gate::Limited {
+            scope,
+            retry_after_secs,
+        }) => {
+            tracing::warn!(provider = %p.id, "SIGNIN_EMAIL_LIMITED: too many sign-in emails; none sent");
+            crate::engine::limits::note_limited(
+                inner,
+                crate::ratelimit::LimitedRoute::Email,
+                scope,
+                Some(&p.id),
+                ip,
+                retry_after_secs,
+            )
+            .await;
+            return Outcome::redirect(verify_request);
+        }
+        // Fail closed: no unlimited emails while the store is down.
+        Err(crate::ratelimit::StoreDown) => return crate::engine::limits::store_unavailable(),
     }
 
     let user = match adapter.get_user_by_email(&email).await {

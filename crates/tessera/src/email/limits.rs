@@ -1,9 +1,8 @@
 //! Abuse limits of the email provider: at most N sign-in emails per address and per client IP
-//! per window, counted in memory with a bounded table.
+//! per window, counted by the engine's rate limiter (GCRA, in its store: memory by default,
+//! Redis or PostgreSQL to share one budget between instances).
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 use http::{HeaderMap, HeaderName};
 
@@ -59,7 +58,8 @@ pub struct EmailLimits {
     pub per_address: Option<RateLimit>,
     /// Per client IP (IPv6 by /64); `None` disables it.
     pub per_ip: Option<RateLimit>,
-    /// How many addresses (and, separately, IPs) are tracked at most.
+    /// Unused since the limits are counted in the engine's rate-limit store, whose own
+    /// capacity bounds memory ([`MemoryRateLimitStore::new`](crate::ratelimit::MemoryRateLimitStore::new)).
     pub max_tracked: usize,
     /// Where the client IP comes from.
     pub client_ip: ClientIpSource,
@@ -119,6 +119,20 @@ impl EmailLimits {
         self
     }
 
+    /// The limits as the engine's limiter counts them (GCRA: a burst of `max`, refilled
+    /// evenly over the window).
+    pub(crate) fn route_limit(&self) -> crate::ratelimit::RouteLimit {
+        let q = |l: RateLimit| {
+            crate::ratelimit::Quota::per_secs(
+                l.max,
+                u64::try_from(l.window_secs.max(1)).unwrap_or(1),
+            )
+        };
+        crate::ratelimit::RouteLimit::none()
+            .with_per_ip(self.per_ip.map(q))
+            .with_per_identifier(self.per_address.map(q))
+    }
+
     pub(crate) fn client_ip(
         &self,
         headers: &HeaderMap,
@@ -150,130 +164,12 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
     s.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok())
 }
 
-/// The key of an IP: IPv4 as is, IPv6 by its /64 (one subscriber usually holds a whole /64).
-fn ip_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    start: i64,
-    count: u32,
-}
-
-/// A bounded table of fixed windows, evicting the oldest window when full.
-#[derive(Debug, Default)]
-struct Table {
-    windows: HashMap<String, Window>,
-    /// Keys in the order their windows started (stale entries are skipped).
-    order: VecDeque<(String, i64)>,
-}
-
-impl Table {
-    /// Whether one more is allowed now for `key`; does not count it.
-    fn allows(&self, key: &str, now: i64, limit: RateLimit) -> bool {
-        match self.windows.get(key) {
-            Some(w) if now < w.start.saturating_add(limit.window_secs) => w.count < limit.max,
-            _ => limit.max > 0,
-        }
-    }
-
-    fn count(&mut self, key: &str, now: i64, limit: RateLimit, cap: usize) {
-        if let Some(w) = self.windows.get_mut(key)
-            && now < w.start.saturating_add(limit.window_secs)
-        {
-            w.count = w.count.saturating_add(1);
-            return;
-        }
-        // Memory exhaustion: the table never holds more than `cap` keys. When full, expired
-        // windows go first, then the oldest one (an attacker would need `cap` fresh keys, each
-        // within its own limits, to reset one victim's window).
-        while self.windows.len() >= cap && !self.windows.contains_key(key) {
-            let Some((old, start)) = self.order.pop_front() else {
-                break;
-            };
-            if self.windows.get(&old).is_some_and(|w| w.start == start) {
-                self.windows.remove(&old);
-            }
-        }
-        self.windows.insert(
-            key.to_owned(),
-            Window {
-                start: now,
-                count: 1,
-            },
-        );
-        self.order.push_back((key.to_owned(), now));
-        if self.order.len() > cap.saturating_mul(2) {
-            let windows = &self.windows;
-            self.order
-                .retain(|(k, s)| windows.get(k).is_some_and(|w| w.start == *s));
-        }
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.windows.len()
-    }
-}
-
-/// The counters of one email provider.
-#[derive(Debug, Default)]
-pub(crate) struct Limiter {
-    state: Mutex<(Table, Table)>,
-}
-
-impl Limiter {
-    /// Whether an email to `address` from `ip` may be sent at `now` (unix seconds); counts it
-    /// against both limits when it may.
-    pub(crate) fn check(
-        &self,
-        limits: &EmailLimits,
-        address: &str,
-        ip: Option<IpAddr>,
-        now: i64,
-    ) -> bool {
-        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let (by_address, by_ip) = &mut *guard;
-        let ip_key = ip.map(ip_key);
-        let address_ok = limits
-            .per_address
-            .is_none_or(|l| by_address.allows(address, now, l));
-        let ip_ok = match (limits.per_ip, &ip_key) {
-            (Some(l), Some(k)) => by_ip.allows(k, now, l),
-            _ => true,
-        };
-        if !(address_ok && ip_ok) {
-            return false;
-        }
-        if let Some(l) = limits.per_address {
-            by_address.count(address, now, l, limits.max_tracked);
-        }
-        if let (Some(l), Some(k)) = (limits.per_ip, &ip_key) {
-            by_ip.count(k, now, l, limits.max_tracked);
-        }
-        true
-    }
-
-    #[cfg(test)]
-    fn tracked(&self) -> (usize, usize) {
-        let g = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        (g.0.len(), g.1.len())
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::ratelimit::{Gate, MemoryRateLimitStore, RateLimiter, RateLimits};
 
     fn limits(addr: u32, ip: u32) -> EmailLimits {
         EmailLimits::new()
@@ -281,55 +177,90 @@ mod tests {
             .with_per_ip(Some(RateLimit::new(ip, 60)))
     }
 
-    #[test]
-    fn per_address_window() {
-        let l = Limiter::default();
-        let cfg = limits(2, 100);
-        assert!(l.check(&cfg, "a@x.io", None, 0));
-        assert!(l.check(&cfg, "a@x.io", None, 10));
-        assert!(!l.check(&cfg, "a@x.io", None, 59));
-        assert!(l.check(&cfg, "b@x.io", None, 59));
-        assert!(l.check(&cfg, "a@x.io", None, 60));
+    /// The engine's limiter over a fresh memory store, as the email flow uses it.
+    struct Limiter(RateLimiter);
+
+    impl Default for Limiter {
+        fn default() -> Self {
+            Self::with_capacity(MemoryRateLimitStore::DEFAULT_CAPACITY)
+        }
     }
 
-    #[test]
-    fn per_ip_and_v6_prefix() {
+    impl Limiter {
+        fn with_capacity(n: usize) -> Self {
+            Self(RateLimiter::new(
+                Arc::new(MemoryRateLimitStore::new(n)),
+                &tessera_core::Secret::new("s"),
+                RateLimits::default(),
+            ))
+        }
+
+        async fn check(
+            &self,
+            l: &EmailLimits,
+            address: &str,
+            ip: Option<IpAddr>,
+            now: i64,
+        ) -> bool {
+            let g = self
+                .0
+                .check_email("email", &l.route_limit(), address, ip, now * 1000)
+                .await;
+            g == Ok(Gate::Allowed)
+        }
+    }
+
+    #[tokio::test]
+    async fn per_address_window() {
+        let l = Limiter::default();
+        let cfg = limits(2, 100);
+        assert!(l.check(&cfg, "a@x.io", None, 0).await);
+        assert!(l.check(&cfg, "a@x.io", None, 10).await);
+        // GCRA: 2 per 60 s refills one every 30 s, so the third waits until 30.
+        assert!(!l.check(&cfg, "a@x.io", None, 29).await);
+        assert!(l.check(&cfg, "b@x.io", None, 29).await);
+        assert!(l.check(&cfg, "a@x.io", None, 60).await);
+    }
+
+    #[tokio::test]
+    async fn per_ip_and_v6_prefix() {
         let l = Limiter::default();
         let cfg = limits(100, 2);
         let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
         let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert!(l.check(&cfg, "1@x.io", Some(a), 0));
-        assert!(l.check(&cfg, "2@x.io", Some(b), 0));
-        assert!(!l.check(&cfg, "3@x.io", Some(a), 0));
-        assert!(l.check(&cfg, "3@x.io", Some(c), 0));
+        assert!(l.check(&cfg, "1@x.io", Some(a), 0).await);
+        assert!(l.check(&cfg, "2@x.io", Some(b), 0).await);
+        assert!(!l.check(&cfg, "3@x.io", Some(a), 0).await);
+        assert!(l.check(&cfg, "3@x.io", Some(c), 0).await);
         // A refused request is not counted against the address.
         let strict = limits(1, 100);
         let l = Limiter::default();
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        assert!(l.check(&limits(100, 1), "v@x.io", Some(ip), 0));
-        assert!(!l.check(&limits(100, 1), "w@x.io", Some(ip), 0));
-        assert!(l.check(&strict, "w@x.io", None, 0));
+        assert!(l.check(&limits(100, 1), "v@x.io", Some(ip), 0).await);
+        assert!(!l.check(&limits(100, 1), "w@x.io", Some(ip), 0).await);
+        assert!(l.check(&strict, "w@x.io", None, 0).await);
     }
 
-    #[test]
-    fn bounded() {
-        let l = Limiter::default();
-        let cfg = limits(1, 1_000_000).with_max_tracked(100);
+    #[tokio::test]
+    async fn bounded() {
+        let l = Limiter::with_capacity(200);
+        let cfg = limits(1, 1_000_000);
         for i in 0..10_000 {
             let ip: IpAddr = format!("10.0.{}.{}", i / 256, i % 256).parse().unwrap();
-            assert!(l.check(&cfg, &format!("u{i}@x.io"), Some(ip), i64::from(i)));
+            assert!(
+                l.check(&cfg, &format!("u{i}@x.io"), Some(ip), i64::from(i))
+                    .await
+            );
         }
-        let (a, b) = l.tracked();
-        assert!(a <= 100 && b <= 100, "{a} {b}");
         // The newest entries are still limited.
-        assert!(!l.check(&cfg, "u9999@x.io", None, 10_000));
+        assert!(!l.check(&cfg, "u9999@x.io", None, 10_000).await);
     }
 
-    #[test]
-    fn zero_max_refuses_all() {
+    #[tokio::test]
+    async fn zero_max_refuses_all() {
         let l = Limiter::default();
-        assert!(!l.check(&limits(0, 10), "a@x.io", None, 0));
+        assert!(!l.check(&limits(0, 10), "a@x.io", None, 0).await);
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //!
 //! What Tessera adds:
 //! * **Abuse limits** ([`EmailLimits`]): at most N emails per address and per client IP per
-//!   window. A limited request gets the same verify-request redirect as a sent one and
-//!   nothing is stored or sent, so the limit reveals nothing about an address.
+//!   window, counted by the engine's rate limiter in its store (memory, or Redis/PostgreSQL
+//!   shared by every instance; see [`crate::ratelimit`]). A limited request gets the same
+//!   verify-request redirect as a sent one and nothing is stored or sent, so the limit
+//!   reveals nothing about an address.
 //! * **Client IP**: the engine sees no socket, so the per-IP limit reads the [`ClientIp`]
 //!   request extension that the integration inserts from the peer address (tessera-server
 //!   does, from axum's `ConnectInfo`); behind reverse proxies, the engine's
@@ -62,7 +64,6 @@ pub use smtp::{SmtpConfig, SmtpSecurity, SmtpTransport};
 pub use template::{RenderedEmail, render_default};
 pub use transport::{EmailError, EmailTransport, LogTransport, VerificationEmail};
 
-use limits::Limiter;
 use transport::{BoxFuture, FnTransport};
 
 type Normalizer = Arc<dyn Fn(&str) -> Result<String, InvalidEmail> + Send + Sync>;
@@ -83,7 +84,6 @@ pub struct EmailProvider {
     pub(crate) normalize: Option<Normalizer>,
     pub(crate) generate: Option<TokenGenerator>,
     pub(crate) limits: EmailLimits,
-    pub(crate) limiter: Arc<Limiter>,
 }
 
 impl std::fmt::Debug for EmailProvider {
@@ -111,7 +111,6 @@ impl EmailProvider {
             normalize: None,
             generate: None,
             limits: EmailLimits::default(),
-            limiter: Arc::new(Limiter::default()),
         }
     }
 

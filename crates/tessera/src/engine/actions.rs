@@ -16,8 +16,10 @@ use crate::jwt::Claims;
 use crate::pages;
 use crate::providers::{Provider, ProviderType};
 
+use super::limits;
 use super::session::compute;
 use super::{Ctx, Incoming, Inner, Out, Outcome, plain};
+use crate::ratelimit::{Gate, LimitedRoute, StoreDown};
 
 pub(crate) async fn dispatch(inner: &Inner, inc: Incoming) -> Response<Bytes> {
     let v5 = inner.format == WireFormat::V5;
@@ -48,6 +50,13 @@ pub(crate) async fn dispatch(inner: &Inner, inc: Incoming) -> Response<Bytes> {
             return inner.respond(outcome, false, false);
         }
         (&Method::POST, "_log") if !v5 => {
+            // Log flooding: client log lines are rate-limited per IP (bodies are capped in
+            // `Auth::handle`).
+            if let Err(secs) = limits::gate_plain_route(inner, &inc, LimitedRoute::Log).await {
+                let mut o = Outcome::default().with_status(StatusCode::TOO_MANY_REQUESTS);
+                o.headers.push(limits::retry_after(secs));
+                return inner.respond(o, false, false);
+            }
             log_beacon(&inc);
             return inner.respond(Outcome::default(), false, false);
         }
@@ -65,7 +74,19 @@ pub(crate) async fn dispatch(inner: &Inner, inc: Incoming) -> Response<Bytes> {
         (&Method::GET, "session") => session_action(&ctx, &inc, false).await.no_cache(),
         (&Method::POST, "session") => {
             if ctx.csrf.verified {
-                session_action(&ctx, &inc, true).await
+                // Resource exhaustion: updates run the jwt/session callbacks and write the
+                // adapter, so they are rate-limited per IP (open when the store is down).
+                match limits::gate_plain_route(inner, &inc, LimitedRoute::SessionUpdate).await {
+                    Ok(()) => session_action(&ctx, &inc, true).await,
+                    Err(secs) => {
+                        let mut o = Outcome::json(json!({
+                            "message": "Too many session updates. Try again shortly."
+                        }))
+                        .with_status(StatusCode::TOO_MANY_REQUESTS);
+                        o.headers.push(limits::retry_after(secs));
+                        o
+                    }
+                }
             } else {
                 Outcome::json(if v5 { Value::Null } else { json!({}) })
                     .with_status(StatusCode::BAD_REQUEST)
@@ -257,7 +278,11 @@ fn with_query(page: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 fn signin_page(ctx: &Ctx<'_>, inc: &Incoming) -> Outcome {
-    let error = inc.query.get("error").filter(|e| !e.is_empty());
+    signin_page_for(ctx, inc, inc.query.get("error").filter(|e| !e.is_empty()))
+}
+
+/// The sign-in page showing `error` (or a redirect to the custom sign-in page).
+pub(crate) fn signin_page_for(ctx: &Ctx<'_>, inc: &Incoming, error: Option<&str>) -> Outcome {
     if let Some(page) = &ctx.inner.pages.sign_in {
         let mut pairs = vec![("callbackUrl", ctx.callback_url.as_str())];
         if let Some(e) = error {
@@ -335,6 +360,11 @@ async fn signin_post(ctx: &Ctx<'_>, inc: &Incoming) -> Outcome {
         return crate::email::flow::signin(ctx, inc, p).await;
     }
     if let Provider::OAuth(p) = provider {
+        if let Some(o) =
+            limits::gate_signin_route(ctx, inc, LimitedRoute::OAuthSignin, p.id()).await
+        {
+            return o;
+        }
         return crate::oauth::signin(ctx, inc, p).await;
     }
     match provider.kind() {
@@ -414,7 +444,12 @@ async fn callback(ctx: &Ctx<'_>, inc: &Incoming) -> Option<Outcome> {
     let provider = ctx.inner.providers.iter().find(|p| p.id() == id)?;
     Some(match provider {
         Provider::Email(p) => crate::email::flow::callback(ctx, inc, p).await,
-        Provider::OAuth(p) => crate::oauth::callback(ctx, inc, p).await,
+        Provider::OAuth(p) => {
+            match limits::gate_signin_route(ctx, inc, LimitedRoute::OAuthCallback, p.id()).await {
+                Some(o) => o,
+                None => crate::oauth::callback(ctx, inc, p).await,
+            }
+        }
         Provider::Credentials(p) => {
             if !inc.is_post() {
                 return Some(Outcome {
@@ -447,8 +482,53 @@ pub(crate) fn default_token(user: &User) -> Claims {
 async fn credentials_callback(ctx: &Ctx<'_>, inc: &Incoming, p: &CredentialsProvider) -> Outcome {
     let inner = ctx.inner;
     let v5 = inner.format == WireFormat::V5;
+    let ip = inc.client_ip;
+    let identifier = limits::credential_identifier(p, &inc.body.params);
+    let now_ms = limits::now_ms(ctx.now);
+    // Online password guessing / credential stuffing: the gate runs before `authorize`, so
+    // a throttled attempt costs no password hash and reveals nothing.
+    match inner
+        .limiter
+        .credentials_gate(&p.id, &identifier, ip, now_ms)
+        .await
+    {
+        Ok(Gate::Allowed) => {}
+        Ok(Gate::Limited {
+            scope,
+            retry_after_secs,
+        }) => {
+            limits::note_limited(
+                inner,
+                LimitedRoute::Credentials,
+                scope,
+                Some(&p.id),
+                ip,
+                retry_after_secs,
+            )
+            .await;
+            return limits::throttled(ctx, inc, retry_after_secs);
+        }
+        // Fail closed: no unlimited guessing while the store is down.
+        Err(StoreDown) => return limits::store_unavailable(),
+    }
     let creds = Credentials::new(inc.body.params.0.clone(), inc.headers.clone());
-    let user = match p.authorize(creds).await {
+    let authorized = p.authorize(creds).await;
+    // A store failure here is logged by the limiter; the answer stays the sign-in's own.
+    let _ = match &authorized {
+        Ok(Some(_)) => {
+            inner
+                .limiter
+                .credentials_succeeded(&p.id, &identifier, ip)
+                .await
+        }
+        Ok(None) | Err(_) => {
+            inner
+                .limiter
+                .credentials_failed(&p.id, &identifier, ip, now_ms)
+                .await
+        }
+    };
+    let user = match authorized {
         Ok(Some(u)) => u,
         Ok(None) => {
             if v5 {

@@ -1,6 +1,7 @@
 //! The engine: next-auth's `/api/auth/*` actions over `http::Request` / `http::Response`.
 
 mod actions;
+pub(crate) mod limits;
 mod request;
 mod session;
 pub(crate) mod signin_flow;
@@ -87,6 +88,8 @@ pub(crate) struct Inner {
     /// The HTTP client of OAuth providers (`None` when no OAuth provider is configured).
     pub(crate) http: Option<Arc<dyn crate::oauth::HttpClient>>,
     pub(crate) trusted_proxies: crate::client_ip::TrustedProxies,
+    /// The abuse limits and their store.
+    pub(crate) limiter: crate::ratelimit::RateLimiter,
 }
 
 /// The session of a request, as `GET /api/auth/session` would answer it, plus the cookies to
@@ -199,6 +202,12 @@ impl Auth {
         let trusted_proxies = b.trusted_proxies?;
         let keys_plain = CookieKeys::new(b.format, names_plain, &b.secrets)?;
         let keys_secure = CookieKeys::new(b.format, names_secure, &b.secrets)?;
+        let limiter = crate::ratelimit::RateLimiter::new(
+            b.rate_limit_store
+                .unwrap_or_else(|| Arc::new(crate::ratelimit::MemoryRateLimitStore::default())),
+            &b.secrets[0],
+            b.rate_limits,
+        );
         Ok(Auth {
             inner: Arc::new(Inner {
                 secrets: b.secrets,
@@ -231,6 +240,7 @@ impl Auth {
                 },
                 http,
                 trusted_proxies,
+                limiter,
             }),
         })
     }
@@ -301,6 +311,11 @@ impl Auth {
             Ok(r) => r,
             Err(e) => return inner.bad_request(e),
         };
+        // Log flooding: next-auth's client logger sends a few short fields; bigger bodies to
+        // `_log` are refused before they are parsed.
+        if route.action == "_log" && body.len() > inner.limiter.limits().log_body_limit {
+            return inner.bad_request(BadRequest::TooLarge);
+        }
         let body = if parts.method == Method::POST {
             match Body::parse(&parts.headers, &body) {
                 Ok(b) => b,

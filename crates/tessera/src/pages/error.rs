@@ -36,6 +36,12 @@ pub(crate) fn error(base_url: &str, error_code: &str, theme: &Theme) -> (u16, St
                 .to_owned(),
             signin_link,
         ),
+        "ratelimited" => (
+            200,
+            "Too many attempts",
+            "<div><p>Too many attempts. Please wait a moment, then try again.</p></div>".to_owned(),
+            signin_link,
+        ),
         _ => (
             200,
             "Error",
@@ -104,6 +110,21 @@ mod tests {
              <a class=\"button\" href=\"http://localhost:3000/api/auth/signin\">Sign in</a>\
              </div></div></div></body></html>"
         );
+    }
+
+    #[test]
+    fn rate_limited() {
+        for code in ["RateLimited", "ratelimited"] {
+            let (status, html) = error(BASE, code, &Theme::new());
+            assert_eq!(status, 200);
+            assert_eq!(
+                card(&html),
+                "<div class=\"card\"><h1>Too many attempts</h1><div class=\"message\"><div>\
+                 <p>Too many attempts. Please wait a moment, then try again.</p></div></div>\
+                 <a class=\"button\" href=\"http://localhost:3000/api/auth/signin\">Sign in</a>\
+                 </div></div></div></body></html>"
+            );
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub(super) fn error_message(code: &str) -> &'static str {
         "EmailSignin" => "The e-mail could not be sent.",
         "CredentialsSignin" => "Sign in failed. Check the details you provided are correct.",
         "SessionRequired" => "Please sign in to access this page.",
+        "RateLimited" => "Too many attempts. Please wait a moment, then try again.",
         // Reflected input: an unknown code is never echoed, it only selects the default text.
         _ => "Unable to sign in.",
     }
@@ -421,6 +422,10 @@ mod tests {
                 "Sign in failed. Check the details you provided are correct.",
             ),
             ("SessionRequired", "Please sign in to access this page."),
+            (
+                "RateLimited",
+                "Too many attempts. Please wait a moment, then try again.",
+            ),
             ("default", "Unable to sign in."),
             ("Whatever", "Unable to sign in."),
             ("credentialssignin", "Unable to sign in."),

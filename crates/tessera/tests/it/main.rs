@@ -3,6 +3,7 @@
 mod email;
 mod hostile;
 mod oidc;
+mod ratelimit;
 mod routes;
 mod support;
 mod transcripts;
