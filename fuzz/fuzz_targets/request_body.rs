@@ -72,13 +72,13 @@ fuzz_target!(|data: &[u8]| {
     assert!(query.len() <= 256);
     assert_eq!(reparse(&query), query);
 
-    if let Ok(path) = std::str::from_utf8(body) {
-        if let Some((action, provider)) = parse_route(path, "/api/auth") {
-            for segment in std::iter::once(&action).chain(provider.as_ref()) {
-                // Header injection / log forging: no control characters in a route segment.
-                assert!(!segment.chars().any(char::is_control), "{segment:?}");
-                assert!(segment.len() <= 256);
-            }
+    if let Ok(path) = std::str::from_utf8(body)
+        && let Some((action, provider)) = parse_route(path, "/api/auth")
+    {
+        for segment in std::iter::once(&action).chain(provider.as_ref()) {
+            // Header injection / log forging: no control characters in a route segment.
+            assert!(!segment.chars().any(char::is_control), "{segment:?}");
+            assert!(segment.len() <= 256);
         }
     }
 });
