@@ -13,7 +13,7 @@ root=$(cd "$here/../.." && pwd)
 posts=${1:-300}
 sources=${SOURCES:-1}
 port=${PORT:-4311}
-export AUTH_SECRET=abuse-bench-secret-0123456789abcdef
+export AUTH_SECRET=$(head -c 33 /dev/urandom | base64)
 export AUTH_URL="http://127.0.0.1:$port"
 unset REDIS_URL AUTH_RATE_LIMIT_STORE
 
