@@ -16,7 +16,7 @@ use crate::redirect::{default_redirect, is_safe_location, is_valid_callback_url}
 pub fn parse_cookies<'a>(headers: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
     let cookies = RequestCookies::parse(headers);
     cookies
-        .with_prefix("")
+        .iter()
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect()
 }

@@ -360,7 +360,8 @@ impl RequestCookies {
         out
     }
 
-    fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+    /// Every cookie, in request order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.pairs.iter().map(|&(start, name_end, end)| {
             (
                 self.buf
@@ -375,7 +376,6 @@ impl RequestCookies {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
-    /// Every cookie whose name starts with `prefix`, in request order.
     /// The session cookie `base` and its chunks (`base.0`, `base.1`, ...), in request order.
     /// Cookies that merely start with `base` (`base-x`, `base.01`, `base.a`) are not part of
     /// it.
