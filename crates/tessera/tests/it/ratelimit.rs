@@ -198,6 +198,41 @@ async fn twenty_wrong_passwords_throttle_the_attacker_not_the_victim() {
 }
 
 #[tokio::test]
+async fn an_undeclared_decoy_field_does_not_reset_the_backoff() {
+    // The provider declares `username`; `authorize` reads `username`. An attacker adds an
+    // `email` field the provider never declared, with a new value per attempt: the backoff
+    // must still count the attempts against `username`.
+    let e = env(|b| b);
+    let attacker = ip("203.0.113.67");
+    let mut statuses = Vec::new();
+    for i in 0..20 {
+        let mut jar = Jar::default();
+        let token = csrf(&e.auth, &mut jar, attacker).await;
+        let decoy = format!("decoy{i}@example.com");
+        let pairs = [
+            ("email", decoy.as_str()),
+            ("username", "alice"),
+            ("password", "wrong"),
+            ("csrfToken", token.as_str()),
+            ("json", "true"),
+        ];
+        let r = request(
+            &e.auth,
+            Method::POST,
+            "/api/auth/callback/credentials",
+            &mut jar,
+            Some(("application/x-www-form-urlencoded", form(&pairs))),
+            attacker,
+        )
+        .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(&statuses[..5], &[401; 5]);
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(e.calls.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
 async fn html_form_lands_on_the_sign_in_page_with_a_message() {
     let e = env(|b| b);
     let from = ip("203.0.113.1");
