@@ -573,13 +573,26 @@ impl RateLimiter {
         let now_count = self
             .observe(self.store.record_failure(&pair_key, now_ms, ttl).await)?
             .count;
-        if now_count > before.saturating_add(1) && now_count > policy.pair_free_failures {
-            return Ok(Gate::Limited {
-                scope: LimitScope::Pair,
-                retry_after_secs: secs_ceil(
-                    u64::try_from(policy.base_delay.as_millis()).unwrap_or(1000),
-                ),
-            });
+        if now_count > before.saturating_add(1) {
+            if now_count > policy.pair_free_failures {
+                return Ok(Gate::Limited {
+                    scope: LimitScope::Pair,
+                    retry_after_secs: secs_ceil(
+                        u64::try_from(policy.base_delay.as_millis()).unwrap_or(1000),
+                    ),
+                });
+            }
+            // Distributed guessing: an IP that read "clean" while its own concurrent attempts
+            // were being counted is not clean; only the first of a burst skips the
+            // identifier's backoff, as sequential attempts would.
+            if pair.is_none()
+                && let Some(id) = self.observe(self.store.failures(&id_key, now_ms).await)?
+                && let Some(g) = policy
+                    .blocked_until(id, policy.identifier_free_failures)
+                    .and_then(|u| limited(u, LimitScope::Identifier))
+            {
+                return Ok(g);
+            }
         }
         Ok(Gate::Allowed)
     }
@@ -804,32 +817,67 @@ mod tests {
         );
     }
 
+    /// A store whose reads yield, so that every attempt reads before any records.
+    struct Yielding(MemoryRateLimitStore);
+
+    #[async_trait::async_trait]
+    impl RateLimitStore for Yielding {
+        async fn hit(&self, k: &str, q: Quota, n: i64) -> Result<Decision, RateLimitError> {
+            self.0.hit(k, q, n).await
+        }
+        async fn record_failure(
+            &self,
+            k: &str,
+            n: i64,
+            t: u64,
+        ) -> Result<Failures, RateLimitError> {
+            self.0.record_failure(k, n, t).await
+        }
+        async fn failures(&self, k: &str, n: i64) -> Result<Option<Failures>, RateLimitError> {
+            let r = self.0.failures(k, n).await;
+            tokio::task::yield_now().await;
+            r
+        }
+        async fn reset(&self, k: &str) -> Result<(), RateLimitError> {
+            self.0.reset(k).await
+        }
+    }
+
+    #[tokio::test]
+    async fn parallel_attempts_from_a_fresh_ip_get_one_guess_under_identifier_backoff() {
+        let policy = BruteForce::new().with_identifier_free_failures(3);
+        let l = Arc::new(RateLimiter::new(
+            Arc::new(Yielding(MemoryRateLimitStore::default())),
+            &Secret::new("s"),
+            RateLimits::default()
+                .with_route(LimitedRoute::Credentials, RouteLimit::none())
+                .with_brute_force(Some(policy)),
+        ));
+        // The identifier is over its budget (failures from other IPs).
+        for i in 0..3u8 {
+            let from = ip(&format!("10.0.0.{i}"));
+            l.credentials_gate("c", "alice", from, 0).await.unwrap();
+            l.credentials_failed("c", "alice", from, 0).await.unwrap();
+        }
+        // A fresh IP sends a burst: sequentially it would get one guess before the
+        // identifier's backoff holds it; in parallel it must not get more.
+        let from = ip("203.0.113.5");
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let l = l.clone();
+            tasks.push(tokio::spawn(async move {
+                l.credentials_gate("c", "alice", from, 1).await
+            }));
+        }
+        let mut allowed = 0;
+        for t in tasks {
+            allowed += usize::from(t.await.unwrap() == Ok(Gate::Allowed));
+        }
+        assert_eq!(allowed, 1);
+    }
+
     #[tokio::test]
     async fn parallel_attempts_do_not_all_pass_the_same_read() {
-        // A store whose reads yield, so that every attempt reads before any records.
-        struct Yielding(MemoryRateLimitStore);
-        #[async_trait::async_trait]
-        impl RateLimitStore for Yielding {
-            async fn hit(&self, k: &str, q: Quota, n: i64) -> Result<Decision, RateLimitError> {
-                self.0.hit(k, q, n).await
-            }
-            async fn record_failure(
-                &self,
-                k: &str,
-                n: i64,
-                t: u64,
-            ) -> Result<Failures, RateLimitError> {
-                self.0.record_failure(k, n, t).await
-            }
-            async fn failures(&self, k: &str, n: i64) -> Result<Option<Failures>, RateLimitError> {
-                let r = self.0.failures(k, n).await;
-                tokio::task::yield_now().await;
-                r
-            }
-            async fn reset(&self, k: &str) -> Result<(), RateLimitError> {
-                self.0.reset(k).await
-            }
-        }
         let l = Arc::new(RateLimiter::new(
             Arc::new(Yielding(MemoryRateLimitStore::default())),
             &Secret::new("s"),
