@@ -348,6 +348,7 @@ pub(crate) struct RateLimiter {
     key: [u8; 32],
     limits: RateLimits,
     down: AtomicBool,
+    no_ip_warned: AtomicBool,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -394,6 +395,19 @@ impl RateLimiter {
             key,
             limits,
             down: AtomicBool::new(false),
+            no_ip_warned: AtomicBool::new(false),
+        }
+    }
+
+    /// Logs once that limited requests arrive without a client IP.
+    fn warn_without_ip(&self, ip: Option<IpAddr>) {
+        // Victim lockout: without a client IP every client shares one brute-force pair per
+        // identifier (five wrong passwords from anyone hold the user back) and no per-IP
+        // limit applies; say so loudly instead of failing silently.
+        if ip.is_none() && !self.no_ip_warned.swap(true, Ordering::Relaxed) {
+            tracing::error!(
+                "RATE_LIMIT_NO_CLIENT_IP: a rate-limited request carries no client IP, so per-IP limits are off and all clients share one brute-force backoff per identifier (anyone can hold a user back). Serve with `into_make_service_with_connect_info::<SocketAddr>()` (tessera-axum) or insert `tessera::ClientIp` into each request"
+            );
         }
     }
 
@@ -472,6 +486,9 @@ impl RateLimiter {
         if !self.limits.enabled {
             return Ok(Gate::Allowed);
         }
+        if limit.per_ip.is_some() {
+            self.warn_without_ip(ip);
+        }
         let ip = ip.map(ip_material);
         if let (Some(q), Some(ip)) = (limit.per_ip, &ip) {
             let g = self
@@ -537,6 +554,7 @@ impl RateLimiter {
         let Some(policy) = self.limits.brute_force else {
             return Ok(Gate::Allowed);
         };
+        self.warn_without_ip(ip);
         let [pair_key, id_key] = self.credential_keys(provider, identifier, ip);
         let pair = self.observe(self.store.failures(&pair_key, now_ms).await)?;
         let limited = |until: i64, scope| {
@@ -926,6 +944,41 @@ mod tests {
             l.credentials_gate("c", "alice", ip("10.0.0.9"), 1).await,
             Ok(Gate::Allowed)
         );
+    }
+
+    #[test]
+    fn a_request_without_client_ip_is_reported_once() {
+        #[derive(Clone, Default)]
+        struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let l = limiter(RateLimits::default());
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            rt.block_on(async {
+                l.credentials_gate("c", "alice", ip("10.0.0.1"), 0)
+                    .await
+                    .unwrap();
+                for t in 1..4 {
+                    l.credentials_gate("c", "alice", None, t).await.unwrap();
+                }
+            });
+        });
+        let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(logged.matches("RATE_LIMIT_NO_CLIENT_IP").count(), 1, "{logged}");
     }
 
     struct Broken;
