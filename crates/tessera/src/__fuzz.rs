@@ -16,7 +16,7 @@ use crate::redirect::{default_redirect, is_safe_location, is_valid_callback_url}
 pub fn parse_cookies<'a>(headers: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
     let cookies = RequestCookies::parse(headers);
     cookies
-        .with_prefix("")
+        .iter()
         .map(|(n, v)| (n.to_owned(), v.to_owned()))
         .collect()
 }
@@ -121,5 +121,23 @@ pub fn chosen_callback_url(param: Option<&str>, cookie: Option<&str>, origin: &s
             }
         }
         None => origin.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_cookies_lists_every_cookie_in_order() {
+        let header = "b=2; a=1; next-auth.session-token.0=x";
+        assert_eq!(
+            parse_cookies([header].into_iter()),
+            vec![
+                ("b".to_owned(), "2".to_owned()),
+                ("a".to_owned(), "1".to_owned()),
+                ("next-auth.session-token.0".to_owned(), "x".to_owned()),
+            ]
+        );
     }
 }

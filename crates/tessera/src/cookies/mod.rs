@@ -360,7 +360,8 @@ impl RequestCookies {
         out
     }
 
-    fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+    /// Every cookie, in request order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.pairs.iter().map(|&(start, name_end, end)| {
             (
                 self.buf

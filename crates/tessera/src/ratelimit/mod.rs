@@ -966,7 +966,9 @@ mod tests {
             .with_ansi(false)
             .finish();
         let l = limiter(RateLimits::default());
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         tracing::subscriber::with_default(subscriber, || {
             rt.block_on(async {
                 l.credentials_gate("c", "alice", ip("10.0.0.1"), 0)
@@ -978,7 +980,11 @@ mod tests {
             });
         });
         let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        assert_eq!(logged.matches("RATE_LIMIT_NO_CLIENT_IP").count(), 1, "{logged}");
+        assert_eq!(
+            logged.matches("RATE_LIMIT_NO_CLIENT_IP").count(),
+            1,
+            "{logged}"
+        );
     }
 
     struct Broken;
