@@ -508,3 +508,49 @@ async fn rate_limited_event_fires() {
         )]
     );
 }
+
+#[test]
+fn an_untrusted_proxy_in_front_is_reported_once() {
+    #[derive(Clone, Default)]
+    struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let e = env(|b| b);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let send = |xff: Option<&str>, peer: &str| {
+        let mut req = Request::builder()
+            .uri("http://localhost:3000/api/auth/csrf")
+            .header(header::HOST, "localhost:3000");
+        if let Some(v) = xff {
+            req = req.header("x-forwarded-for", v);
+        }
+        let mut req = req.body(Bytes::new()).unwrap();
+        req.extensions_mut().insert(ClientIp(peer.parse().unwrap()));
+        rt.block_on(e.auth.handle(req));
+    };
+    tracing::subscriber::with_default(subscriber, || {
+        // A public client writing the header itself, or a proxy without it: nothing to say.
+        send(Some("198.51.100.7"), "203.0.113.9");
+        send(None, "127.0.0.1");
+        // A local proxy forwarding clients: said once.
+        send(Some("198.51.100.7"), "127.0.0.1");
+        send(Some("198.51.100.8"), "10.0.0.2");
+    });
+    let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(logged.matches("TRUSTED_PROXIES:").count(), 1, "{logged}");
+}
