@@ -70,7 +70,9 @@
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run());
 //! ```
 //!
-//! Serving it: `axum::serve(tokio::net::TcpListener::bind("127.0.0.1:3000").await?, app)`.
+//! Serving it, with the peer address that keys the rate limits and the brute-force backoff
+//! (without it every client shares one backoff per user, so anyone can hold a user back):
+//! `axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())`.
 //! See `examples/axum-app` in the repository for a complete app (roles, typed sessions,
 //! database sessions) and `docs/coming-from-next-auth.md` for a guide from next-auth.
 

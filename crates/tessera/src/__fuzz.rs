@@ -123,3 +123,21 @@ pub fn chosen_callback_url(param: Option<&str>, cookie: Option<&str>, origin: &s
         None => origin.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_cookies_lists_every_cookie_in_order() {
+        let header = "b=2; a=1; next-auth.session-token.0=x";
+        assert_eq!(
+            parse_cookies([header].into_iter()),
+            vec![
+                ("b".to_owned(), "2".to_owned()),
+                ("a".to_owned(), "1".to_owned()),
+                ("next-auth.session-token.0".to_owned(), "x".to_owned()),
+            ]
+        );
+    }
+}

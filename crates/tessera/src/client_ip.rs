@@ -210,6 +210,20 @@ fn forwarded_for(headers: &HeaderMap) -> impl DoubleEndedIterator<Item = Option<
         .map(|e| parse_ip(e.trim()).map(canonical))
 }
 
+/// Whether a request looks forwarded by a proxy that is not trusted: no proxy is trusted,
+/// the peer is a loopback or private address, and `X-Forwarded-For` is present.
+pub(crate) fn looks_proxied(
+    policy: &TrustedProxies,
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+) -> bool {
+    let internal = |ip: IpAddr| match canonical(ip) {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
+    };
+    policy.is_none() && peer.is_some_and(internal) && headers.contains_key("x-forwarded-for")
+}
+
 /// An IP, also in the `[v6]:port` and `v4:port` forms some proxies write.
 pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
     if let Ok(ip) = s.parse() {

@@ -61,10 +61,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  API:      {origin}/api/me  {origin}/api/admin/users  POST {origin}/api/preferences"
     );
 
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // The peer address keys the rate limits and the brute-force backoff.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

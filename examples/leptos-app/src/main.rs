@@ -98,7 +98,7 @@ async fn main() {
     if let Some(dir) = env("STATIC_DIR") {
         app = app.nest_service("/static", ServeDir::new(dir));
     }
-    let app = app
+    let app: axum::Router = app
         .fallback(|| async { (StatusCode::NOT_FOUND, "Not found") })
         .layer(AuthLayer::new(auth))
         .with_state(options);
@@ -106,10 +106,14 @@ async fn main() {
         .await
         .unwrap_or_else(|e| panic!("cannot listen on {addr}: {e}"));
     println!("tessera-example-leptos listening on http://{addr} (auth at {url})");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .expect("server");
+    // The peer address keys the rate limits and the brute-force backoff.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .expect("server");
 }

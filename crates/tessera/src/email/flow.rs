@@ -61,7 +61,7 @@ pub(crate) async fn signin(ctx: &Ctx<'_>, inc: &Incoming, p: &EmailProvider) -> 
         .check_email(
             &p.id,
             &p.limits.route_limit(),
-            &email,
+            &super::limits::mailbox_key(&email),
             ip,
             crate::engine::limits::now_ms(ctx.now),
         )

@@ -153,6 +153,21 @@ impl EmailLimits {
     }
 }
 
+/// The mailbox a normalised address is counted as for the per-address limit: the address
+/// without its subaddress tag (`victim+x@example.com` is `victim@example.com`). Only the count
+/// uses it; the mail goes to the address as given.
+pub(crate) fn mailbox_key(email: &str) -> std::borrow::Cow<'_, str> {
+    // Email bombing: `victim+1@`, `victim+2@`, ... reach one inbox (Gmail, Outlook, Fastmail,
+    // Postfix's recipient_delimiter); each tag would otherwise get a fresh per-address budget.
+    match email.split_once('@') {
+        Some((local, domain)) => match local.split_once('+') {
+            Some((mailbox, _)) if !mailbox.is_empty() => format!("{mailbox}@{domain}").into(),
+            _ => email.into(),
+        },
+        None => email.into(),
+    }
+}
+
 /// An IP, also in the `[v6]:port` and `v4:port` forms some proxies write.
 fn parse_ip(s: &str) -> Option<IpAddr> {
     if let Ok(ip) = s.parse() {

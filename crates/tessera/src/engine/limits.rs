@@ -156,18 +156,31 @@ pub(crate) async fn gate_plain_route(
     }
 }
 
-/// The identifier of a credentials attempt: `email`, else `username`, else the first
-/// declared field that is not a password; normalised. Empty when there is none (all such
-/// attempts then share one budget per IP).
+/// The identifier of a credentials attempt, normalised. With declared fields: the declared
+/// `email`, else the declared `username`, else the first declared field that is not a
+/// password. Without: `email`, else `username`. Empty when there is none (all such attempts
+/// then share one budget per IP).
 pub(crate) fn credential_identifier(p: &CredentialsProvider, params: &Params) -> String {
-    let declared = p
+    let declared: Vec<&str> = p
         .fields
         .iter()
         .filter(|f| f.input_type != "password")
-        .map(|f| f.name.as_str());
-    let raw = ["email", "username"]
+        .map(|f| f.name.as_str())
+        .collect();
+    // Brute-force bypass: a field the provider does not declare (an `email` next to the
+    // declared `username`) is not what `authorize` reads; keyed on it, a new value per
+    // attempt would start a fresh backoff every time.
+    let candidates: Vec<&str> = if declared.is_empty() {
+        vec!["email", "username"]
+    } else {
+        ["email", "username"]
+            .into_iter()
+            .filter(|n| declared.contains(n))
+            .chain(declared.iter().copied())
+            .collect()
+    };
+    let raw = candidates
         .into_iter()
-        .chain(declared)
         .find_map(|name| params.get(name).filter(|v| !v.trim().is_empty()))
         .unwrap_or("");
     // Resource exhaustion: a bounded amount of input is normalised and hashed.
@@ -193,9 +206,10 @@ mod tests {
                     .collect(),
             )
         };
+        // `email` is not declared: the declared `login` is the identifier.
         assert_eq!(
             credential_identifier(&p, &params(&[("email", " Alice@X.io "), ("login", "b")])),
-            "alice@x.io"
+            "b"
         );
         assert_eq!(
             credential_identifier(&p, &params(&[("login", "Bob")])),
@@ -204,8 +218,18 @@ mod tests {
         assert_eq!(credential_identifier(&p, &params(&[("pin", "1234")])), "");
         let long = "a".repeat(10_000);
         assert_eq!(
-            credential_identifier(&p, &params(&[("username", &long)])).len(),
+            credential_identifier(&p, &params(&[("login", &long)])).len(),
             MAX_IDENTIFIER_CHARS
+        );
+        // Without declared fields: `email`, else `username`.
+        let bare = CredentialsProvider::new(|_| async { Ok::<_, AuthorizeError>(None) });
+        assert_eq!(
+            credential_identifier(&bare, &params(&[("username", "U"), ("email", "E")])),
+            "e"
+        );
+        assert_eq!(
+            credential_identifier(&bare, &params(&[("username", "U")])),
+            "u"
         );
     }
 }

@@ -90,6 +90,8 @@ pub(crate) struct Inner {
     pub(crate) trusted_proxies: crate::client_ip::TrustedProxies,
     /// The abuse limits and their store.
     pub(crate) limiter: crate::ratelimit::RateLimiter,
+    /// Whether the "behind a proxy nobody trusts" warning was logged.
+    pub(crate) proxy_warned: std::sync::atomic::AtomicBool,
 }
 
 /// The session of a request, as `GET /api/auth/session` would answer it, plus the cookies to
@@ -241,6 +243,7 @@ impl Auth {
                 http,
                 trusted_proxies,
                 limiter,
+                proxy_warned: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -330,13 +333,25 @@ impl Auth {
             method: parts.method,
             route,
             body,
-            client_ip: inner.trusted_proxies.client_ip(
-                &parts.headers,
-                parts
+            client_ip: {
+                let peer = parts
                     .extensions
                     .get::<crate::email::ClientIp>()
-                    .map(|c| c.0),
-            ),
+                    .map(|c| c.0);
+                // Victim lockout: behind a proxy that is not trusted, every client is keyed
+                // on the proxy's address (one per-IP budget and one brute-force backoff per
+                // user for everyone); say so once instead of failing silently.
+                if crate::client_ip::looks_proxied(&inner.trusted_proxies, &parts.headers, peer)
+                    && !inner
+                        .proxy_warned
+                        .swap(true, std::sync::atomic::Ordering::Relaxed)
+                {
+                    tracing::error!(
+                        "TRUSTED_PROXIES: requests from a private or loopback address carry X-Forwarded-For but no proxy is trusted, so every client is keyed on the proxy's address (shared rate limits; anyone can hold a user back). Set AUTH_TRUSTED_PROXIES ([server] trusted_proxies, AuthBuilder::with_trusted_proxies)"
+                    );
+                }
+                inner.trusted_proxies.client_ip(&parts.headers, peer)
+            },
             headers: parts.headers,
         };
         actions::dispatch(inner, incoming).await

@@ -348,6 +348,7 @@ pub(crate) struct RateLimiter {
     key: [u8; 32],
     limits: RateLimits,
     down: AtomicBool,
+    no_ip_warned: AtomicBool,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -394,6 +395,19 @@ impl RateLimiter {
             key,
             limits,
             down: AtomicBool::new(false),
+            no_ip_warned: AtomicBool::new(false),
+        }
+    }
+
+    /// Logs once that limited requests arrive without a client IP.
+    fn warn_without_ip(&self, ip: Option<IpAddr>) {
+        // Victim lockout: without a client IP every client shares one brute-force pair per
+        // identifier (five wrong passwords from anyone hold the user back) and no per-IP
+        // limit applies; say so loudly instead of failing silently.
+        if ip.is_none() && !self.no_ip_warned.swap(true, Ordering::Relaxed) {
+            tracing::error!(
+                "RATE_LIMIT_NO_CLIENT_IP: a rate-limited request carries no client IP, so per-IP limits are off and all clients share one brute-force backoff per identifier (anyone can hold a user back). Serve with `into_make_service_with_connect_info::<SocketAddr>()` (tessera-axum) or insert `tessera::ClientIp` into each request"
+            );
         }
     }
 
@@ -472,6 +486,9 @@ impl RateLimiter {
         if !self.limits.enabled {
             return Ok(Gate::Allowed);
         }
+        if limit.per_ip.is_some() {
+            self.warn_without_ip(ip);
+        }
         let ip = ip.map(ip_material);
         if let (Some(q), Some(ip)) = (limit.per_ip, &ip) {
             let g = self
@@ -537,6 +554,7 @@ impl RateLimiter {
         let Some(policy) = self.limits.brute_force else {
             return Ok(Gate::Allowed);
         };
+        self.warn_without_ip(ip);
         let [pair_key, id_key] = self.credential_keys(provider, identifier, ip);
         let pair = self.observe(self.store.failures(&pair_key, now_ms).await)?;
         let limited = |until: i64, scope| {
@@ -573,13 +591,26 @@ impl RateLimiter {
         let now_count = self
             .observe(self.store.record_failure(&pair_key, now_ms, ttl).await)?
             .count;
-        if now_count > before.saturating_add(1) && now_count > policy.pair_free_failures {
-            return Ok(Gate::Limited {
-                scope: LimitScope::Pair,
-                retry_after_secs: secs_ceil(
-                    u64::try_from(policy.base_delay.as_millis()).unwrap_or(1000),
-                ),
-            });
+        if now_count > before.saturating_add(1) {
+            if now_count > policy.pair_free_failures {
+                return Ok(Gate::Limited {
+                    scope: LimitScope::Pair,
+                    retry_after_secs: secs_ceil(
+                        u64::try_from(policy.base_delay.as_millis()).unwrap_or(1000),
+                    ),
+                });
+            }
+            // Distributed guessing: an IP that read "clean" while its own concurrent attempts
+            // were being counted is not clean; only the first of a burst skips the
+            // identifier's backoff, as sequential attempts would.
+            if pair.is_none()
+                && let Some(id) = self.observe(self.store.failures(&id_key, now_ms).await)?
+                && let Some(g) = policy
+                    .blocked_until(id, policy.identifier_free_failures)
+                    .and_then(|u| limited(u, LimitScope::Identifier))
+            {
+                return Ok(g);
+            }
         }
         Ok(Gate::Allowed)
     }
@@ -804,32 +835,67 @@ mod tests {
         );
     }
 
+    /// A store whose reads yield, so that every attempt reads before any records.
+    struct Yielding(MemoryRateLimitStore);
+
+    #[async_trait::async_trait]
+    impl RateLimitStore for Yielding {
+        async fn hit(&self, k: &str, q: Quota, n: i64) -> Result<Decision, RateLimitError> {
+            self.0.hit(k, q, n).await
+        }
+        async fn record_failure(
+            &self,
+            k: &str,
+            n: i64,
+            t: u64,
+        ) -> Result<Failures, RateLimitError> {
+            self.0.record_failure(k, n, t).await
+        }
+        async fn failures(&self, k: &str, n: i64) -> Result<Option<Failures>, RateLimitError> {
+            let r = self.0.failures(k, n).await;
+            tokio::task::yield_now().await;
+            r
+        }
+        async fn reset(&self, k: &str) -> Result<(), RateLimitError> {
+            self.0.reset(k).await
+        }
+    }
+
+    #[tokio::test]
+    async fn parallel_attempts_from_a_fresh_ip_get_one_guess_under_identifier_backoff() {
+        let policy = BruteForce::new().with_identifier_free_failures(3);
+        let l = Arc::new(RateLimiter::new(
+            Arc::new(Yielding(MemoryRateLimitStore::default())),
+            &Secret::new("s"),
+            RateLimits::default()
+                .with_route(LimitedRoute::Credentials, RouteLimit::none())
+                .with_brute_force(Some(policy)),
+        ));
+        // The identifier is over its budget (failures from other IPs).
+        for i in 0..3u8 {
+            let from = ip(&format!("10.0.0.{i}"));
+            l.credentials_gate("c", "alice", from, 0).await.unwrap();
+            l.credentials_failed("c", "alice", from, 0).await.unwrap();
+        }
+        // A fresh IP sends a burst: sequentially it would get one guess before the
+        // identifier's backoff holds it; in parallel it must not get more.
+        let from = ip("203.0.113.5");
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let l = l.clone();
+            tasks.push(tokio::spawn(async move {
+                l.credentials_gate("c", "alice", from, 1).await
+            }));
+        }
+        let mut allowed = 0;
+        for t in tasks {
+            allowed += usize::from(t.await.unwrap() == Ok(Gate::Allowed));
+        }
+        assert_eq!(allowed, 1);
+    }
+
     #[tokio::test]
     async fn parallel_attempts_do_not_all_pass_the_same_read() {
-        // A store whose reads yield, so that every attempt reads before any records.
-        struct Yielding(MemoryRateLimitStore);
-        #[async_trait::async_trait]
-        impl RateLimitStore for Yielding {
-            async fn hit(&self, k: &str, q: Quota, n: i64) -> Result<Decision, RateLimitError> {
-                self.0.hit(k, q, n).await
-            }
-            async fn record_failure(
-                &self,
-                k: &str,
-                n: i64,
-                t: u64,
-            ) -> Result<Failures, RateLimitError> {
-                self.0.record_failure(k, n, t).await
-            }
-            async fn failures(&self, k: &str, n: i64) -> Result<Option<Failures>, RateLimitError> {
-                let r = self.0.failures(k, n).await;
-                tokio::task::yield_now().await;
-                r
-            }
-            async fn reset(&self, k: &str) -> Result<(), RateLimitError> {
-                self.0.reset(k).await
-            }
-        }
         let l = Arc::new(RateLimiter::new(
             Arc::new(Yielding(MemoryRateLimitStore::default())),
             &Secret::new("s"),
@@ -877,6 +943,47 @@ mod tests {
         assert_eq!(
             l.credentials_gate("c", "alice", ip("10.0.0.9"), 1).await,
             Ok(Gate::Allowed)
+        );
+    }
+
+    #[test]
+    fn a_request_without_client_ip_is_reported_once() {
+        #[derive(Clone, Default)]
+        struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let l = limiter(RateLimits::default());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            rt.block_on(async {
+                l.credentials_gate("c", "alice", ip("10.0.0.1"), 0)
+                    .await
+                    .unwrap();
+                for t in 1..4 {
+                    l.credentials_gate("c", "alice", None, t).await.unwrap();
+                }
+            });
+        });
+        let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            logged.matches("RATE_LIMIT_NO_CLIENT_IP").count(),
+            1,
+            "{logged}"
         );
     }
 

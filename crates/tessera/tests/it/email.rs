@@ -1513,6 +1513,26 @@ async fn per_address_limit_answers_the_same_and_sends_nothing() {
 }
 
 #[tokio::test]
+async fn subaddress_tags_share_the_mailbox_budget() {
+    // `victim+1@`, `victim+2@`, ... land in one inbox: a tag per request must not give an
+    // email bomber a fresh per-address budget.
+    let e = env_with(|p| p.with_limits(limited(3, 1000)), |b| b);
+    let mut jar = Jar::default();
+    for i in 0..10 {
+        let r = sign_in(&e, &mut jar, &format!("victim+{i}@example.com")).await;
+        assert_eq!(r, VERIFY, "attempt {i}");
+    }
+    assert_eq!(sign_in(&e, &mut jar, "victim@example.com").await, VERIFY);
+    assert_eq!(e.mail.count(), 3);
+    // The mail goes to the address as given.
+    assert_eq!(e.mail.sent()[0].identifier, "victim+0@example.com");
+    // Other mailboxes keep their own budget (`+` alone or leading is not a tag).
+    sign_in(&e, &mut jar, "victim2@example.com").await;
+    sign_in(&e, &mut jar, "+victim@example.com").await;
+    assert_eq!(e.mail.count(), 5);
+}
+
+#[tokio::test]
 async fn default_limits_are_on() {
     let clock = clock();
     let mail = Capture::default();

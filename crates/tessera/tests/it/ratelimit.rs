@@ -198,6 +198,41 @@ async fn twenty_wrong_passwords_throttle_the_attacker_not_the_victim() {
 }
 
 #[tokio::test]
+async fn an_undeclared_decoy_field_does_not_reset_the_backoff() {
+    // The provider declares `username`; `authorize` reads `username`. An attacker adds an
+    // `email` field the provider never declared, with a new value per attempt: the backoff
+    // must still count the attempts against `username`.
+    let e = env(|b| b);
+    let attacker = ip("203.0.113.67");
+    let mut statuses = Vec::new();
+    for i in 0..20 {
+        let mut jar = Jar::default();
+        let token = csrf(&e.auth, &mut jar, attacker).await;
+        let decoy = format!("decoy{i}@example.com");
+        let pairs = [
+            ("email", decoy.as_str()),
+            ("username", "alice"),
+            ("password", "wrong"),
+            ("csrfToken", token.as_str()),
+            ("json", "true"),
+        ];
+        let r = request(
+            &e.auth,
+            Method::POST,
+            "/api/auth/callback/credentials",
+            &mut jar,
+            Some(("application/x-www-form-urlencoded", form(&pairs))),
+            attacker,
+        )
+        .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(&statuses[..5], &[401; 5]);
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(e.calls.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
 async fn html_form_lands_on_the_sign_in_page_with_a_message() {
     let e = env(|b| b);
     let from = ip("203.0.113.1");
@@ -472,4 +507,50 @@ async fn rate_limited_event_fires() {
             2
         )]
     );
+}
+
+#[test]
+fn an_untrusted_proxy_in_front_is_reported_once() {
+    #[derive(Clone, Default)]
+    struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let e = env(|b| b);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let send = |xff: Option<&str>, peer: &str| {
+        let mut req = Request::builder()
+            .uri("http://localhost:3000/api/auth/csrf")
+            .header(header::HOST, "localhost:3000");
+        if let Some(v) = xff {
+            req = req.header("x-forwarded-for", v);
+        }
+        let mut req = req.body(Bytes::new()).unwrap();
+        req.extensions_mut().insert(ClientIp(peer.parse().unwrap()));
+        rt.block_on(e.auth.handle(req));
+    };
+    tracing::subscriber::with_default(subscriber, || {
+        // A public client writing the header itself, or a proxy without it: nothing to say.
+        send(Some("198.51.100.7"), "203.0.113.9");
+        send(None, "127.0.0.1");
+        // A local proxy forwarding clients: said once.
+        send(Some("198.51.100.7"), "127.0.0.1");
+        send(Some("198.51.100.8"), "10.0.0.2");
+    });
+    let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(logged.matches("TRUSTED_PROXIES:").count(), 1, "{logged}");
 }
