@@ -554,3 +554,63 @@ fn an_untrusted_proxy_in_front_is_reported_once() {
     let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert_eq!(logged.matches("TRUSTED_PROXIES:").count(), 1, "{logged}");
 }
+
+/// A credentials sign-in through a trusted proxy at 10.0.0.1 that appends the client's address
+/// to whatever `X-Forwarded-For` the client sent.
+async fn sign_in_via_proxy(auth: &Auth, xff: &str, user: &str, password: &str) -> Resp {
+    let proxy = ip("10.0.0.1");
+    let mut jar = Jar::default();
+    let token = csrf(auth, &mut jar, proxy).await;
+    let body = form(&[
+        ("username", user),
+        ("password", password),
+        ("csrfToken", token.as_str()),
+        ("json", "true"),
+    ]);
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("http://localhost:3000/api/auth/callback/credentials")
+        .header(header::HOST, "localhost:3000")
+        .header(header::COOKIE, jar.header())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", xff)
+        .body(Bytes::from(body))
+        .expect("request");
+    req.extensions_mut().insert(ClientIp(proxy.expect("ip")));
+    let r = auth.handle(req).await;
+    Resp {
+        status: r.status().as_u16(),
+        headers: r
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect(),
+        body: r.into_body(),
+    }
+}
+
+/// IP spoofing behind a trusted proxy: a new forged leftmost `X-Forwarded-For` entry per
+/// attempt buys no fresh budget (the client is the rightmost address that is not the proxy),
+/// and the victim, behind the same proxy from another address, still signs in.
+#[tokio::test]
+async fn a_forged_leftmost_forwarded_for_changes_nothing_behind_a_trusted_proxy() {
+    let e = env(|b| b.with_trusted_proxies("10.0.0.0/8".parse().expect("cidr")));
+    let mut statuses = Vec::new();
+    for i in 0..20 {
+        let forged = format!("198.18.0.{i}, 203.0.113.66");
+        statuses.push(
+            sign_in_via_proxy(&e.auth, &forged, "alice", "wrong")
+                .await
+                .status,
+        );
+    }
+    assert_eq!(&statuses[..5], &[401; 5], "{statuses:?}");
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(e.calls.load(Ordering::SeqCst), 5);
+    // The right password from the throttled client is refused, forged entry or not.
+    let r = sign_in_via_proxy(&e.auth, "198.18.9.9, 203.0.113.66", "alice", "correct").await;
+    assert_eq!(r.status, 429);
+    // The victim, behind the same proxy, signs in.
+    let r = sign_in_via_proxy(&e.auth, "198.51.100.7", "alice", "correct").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
