@@ -11,6 +11,9 @@ use crate::cookies::{CookieDef, CookieNames, RequestCookies, SessionStore};
 use crate::engine::{Body, Params, route};
 use crate::redirect::{default_redirect, is_safe_location, is_valid_callback_url};
 
+/// The most chunks the engine reassembles a session cookie from.
+pub const MAX_CHUNKS: usize = crate::cookies::MAX_CHUNKS;
+
 /// The cookies of `Cookie` header values as the engine reads them (first of a name wins,
 /// values percent-decoded when they decode).
 pub fn parse_cookies<'a>(headers: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
