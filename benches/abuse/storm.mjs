@@ -3,6 +3,7 @@
 // there is nothing to install. Loopback only: the target must be 127.0.0.1.
 // Usage: node storm.mjs <port> <email> <password> [posts=300] [source IPs=1]
 import http from "node:http";
+import { Worker } from "node:worker_threads";
 
 const [port, email, password, postsArg, ipsArg] = process.argv.slice(2);
 const posts = Number(postsArg ?? 300);
@@ -65,17 +66,19 @@ const session = legit.cookie;
 const sources = Array.from({ length: ips }, (_, i) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
 const tokens = await Promise.all(sources.map((s) => csrf(s)));
 
-let storming = true;
-const latencies = [];
-async function sampler() {
-  while (storming) {
-    const t = process.hrtime.bigint();
-    const r = await request("GET", "/api/auth/session", { cookie: session, from: "127.0.0.254" });
-    latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
-    if (r.status !== 200 || !r.body.includes(email)) throw new Error(`session read failed: ${r.status} ${r.body}`);
-  }
-}
-const sampling = Promise.all([sampler(), sampler()]);
+// The session reads run in a worker thread with its own event loop: their latency is the
+// server's, not this process's queue of 300 requests.
+const sampler = new Worker(new URL("./sampler.mjs", import.meta.url), {
+  workerData: { port: Number(port), cookie: session, email },
+});
+await new Promise((resolve, reject) => {
+  sampler.once("message", resolve);
+  sampler.once("error", reject);
+});
+const sampled = new Promise((resolve, reject) => {
+  sampler.once("message", resolve);
+  sampler.once("error", reject);
+});
 
 const started = process.hrtime.bigint();
 const statuses = {};
@@ -96,10 +99,10 @@ await Promise.all(
   }),
 );
 const stormMs = Number(process.hrtime.bigint() - started) / 1e6;
-storming = false;
-await sampling;
+sampler.postMessage("stop");
+const latencies = await sampled;
+await sampler.terminate();
 
-latencies.sort((a, b) => a - b);
 const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
 console.log(
   JSON.stringify({

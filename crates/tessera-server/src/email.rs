@@ -154,7 +154,7 @@ mod tests {
         // ...and outside it only when asked for by name.
         let mut prod = settings(None, None);
         prod.demo = false;
-        let err = provider(&p, &prod).err().expect("refused").to_string();
+        let err = provider(&p, &prod).expect_err("refused").to_string();
         assert!(err.contains("AUTH_EMAIL_SERVER"), "{err}");
         let opted = config::ProviderSection {
             dangerous_log_links: Some(true),

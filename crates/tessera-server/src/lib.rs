@@ -729,7 +729,7 @@ mod tests {
     #[tokio::test]
     async fn no_secret_outside_the_demo_is_refused_with_how_to_fix_it() {
         let s = settings(&[("HOST", "0.0.0.0")]).unwrap();
-        let err = App::build(s).await.err().expect("refused").to_string();
+        let err = App::build(s).await.expect_err("refused").to_string();
         assert!(err.contains("AUTH_SECRET"), "{err}");
     }
 
