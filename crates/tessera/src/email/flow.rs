@@ -55,7 +55,7 @@ pub(crate) async fn signin(ctx: &Ctx<'_>, inc: &Incoming, p: &EmailProvider) -> 
     // Email bombing / enumeration: over the limit nothing is stored or sent, and the answer
     // is the same verify-request redirect as for a sent link.
     let peer = inc.client_ip;
-    let ip = p.limits.client_ip(&inc.headers, peer, inner.trust_host);
+    let ip = p.limits.client_ip(&inc.headers, peer);
     match inner
         .limiter
         .check_email(

@@ -133,17 +133,11 @@ impl EmailLimits {
             .with_per_identifier(self.per_address.map(q))
     }
 
-    pub(crate) fn client_ip(
-        &self,
-        headers: &HeaderMap,
-        peer: Option<IpAddr>,
-        trust_host: bool,
-    ) -> Option<IpAddr> {
+    pub(crate) fn client_ip(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<IpAddr> {
         let first_of = |name: &str| -> Option<IpAddr> {
             let v = headers.get(name)?.to_str().ok()?;
-            parse_ip(v.split(',').next()?.trim())
+            crate::client_ip::parse_ip(v.split(',').next()?.trim())
         };
-        let _ = trust_host;
         match &self.client_ip {
             // IP spoofing: the leftmost `X-Forwarded-For` entry is whatever the client wrote;
             // the engine's trusted-proxy policy has already placed the client (`peer` here).
@@ -166,17 +160,6 @@ pub(crate) fn mailbox_key(email: &str) -> std::borrow::Cow<'_, str> {
         },
         None => email.into(),
     }
-}
-
-/// An IP, also in the `[v6]:port` and `v4:port` forms some proxies write.
-fn parse_ip(s: &str) -> Option<IpAddr> {
-    if let Ok(ip) = s.parse() {
-        return Some(ip);
-    }
-    if let Some(rest) = s.strip_prefix('[') {
-        return rest.split(']').next()?.parse().ok();
-    }
-    s.rsplit_once(':').and_then(|(ip, _)| ip.parse().ok())
 }
 
 #[cfg(test)]
@@ -285,20 +268,17 @@ mod tests {
         h.insert("x-real-ip", "[2001:db8::1]:443".parse().unwrap());
         let peer: IpAddr = "127.0.0.1".parse().unwrap();
         let auto = EmailLimits::new();
-        assert_eq!(auto.client_ip(&h, Some(peer), false), Some(peer));
-        // IP spoofing: the leftmost entry is the client's own writing, even with trust_host.
-        assert_eq!(auto.client_ip(&h, Some(peer), true), Some(peer));
+        // IP spoofing: the leftmost entry is the client's own writing; the engine's client IP
+        // (`peer` here) stands.
+        assert_eq!(auto.client_ip(&h, Some(peer)), Some(peer));
         let hdr = auto
             .clone()
             .with_client_ip(ClientIpSource::Header(HeaderName::from_static("x-real-ip")));
-        assert_eq!(hdr.client_ip(&h, None, false), "2001:db8::1".parse().ok());
+        assert_eq!(hdr.client_ip(&h, None), "2001:db8::1".parse().ok());
         let peer_only = auto.with_client_ip(ClientIpSource::Peer);
-        assert_eq!(peer_only.client_ip(&h, None, true), None);
+        assert_eq!(peer_only.client_ip(&h, None), None);
         let mut junk = HeaderMap::new();
         junk.insert("x-forwarded-for", "not-an-ip".parse().unwrap());
-        assert_eq!(
-            EmailLimits::new().client_ip(&junk, Some(peer), true),
-            Some(peer)
-        );
+        assert_eq!(EmailLimits::new().client_ip(&junk, Some(peer)), Some(peer));
     }
 }

@@ -341,7 +341,11 @@ impl Auth {
                 // Victim lockout: behind a proxy that is not trusted, every client is keyed
                 // on the proxy's address (one per-IP budget and one brute-force backoff per
                 // user for everyone); say so once instead of failing silently.
-                if crate::client_ip::looks_proxied(&inner.trusted_proxies, &parts.headers, peer)
+                // Hot path: once warned, no header is looked at again.
+                if !inner
+                    .proxy_warned
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    && crate::client_ip::looks_proxied(&inner.trusted_proxies, &parts.headers, peer)
                     && !inner
                         .proxy_warned
                         .swap(true, std::sync::atomic::Ordering::Relaxed)
