@@ -93,11 +93,19 @@ mod tests {
     async fn a_full_pool_answers_busy_after_the_wait() {
         let pool = HashPool::new(1, Duration::from_millis(50));
         let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
         let holder = {
             let pool = pool.clone();
-            tokio::spawn(async move { pool.run(move || rx.recv().ok()).await })
+            tokio::spawn(async move {
+                pool.run(move || {
+                    let _ = started_tx.send(());
+                    rx.recv().ok()
+                })
+                .await
+            })
         };
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        // The slot is taken once the hash has started (no timing guess).
+        started.await.unwrap();
         assert_eq!(
             pool.run(|| ()).await,
             Err(Busy {
@@ -113,16 +121,34 @@ mod tests {
     async fn a_cancelled_caller_keeps_its_slot_until_the_hash_ends() {
         let pool = HashPool::new(1, Duration::from_millis(50));
         let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+        let (done_tx, done) = tokio::sync::oneshot::channel::<()>();
         let caller = {
             let pool = pool.clone();
-            tokio::spawn(async move { pool.run(move || rx.recv().ok()).await })
+            tokio::spawn(async move {
+                pool.run(move || {
+                    let _ = started_tx.send(());
+                    let r = rx.recv().ok();
+                    let _ = done_tx.send(());
+                    r
+                })
+                .await
+            })
         };
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        started.await.unwrap();
         caller.abort();
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let _ = caller.await;
         assert!(pool.run(|| ()).await.is_err(), "the slot is still taken");
         tx.send(()).unwrap();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(pool.run(|| ()).await.is_ok());
+        done.await.unwrap();
+        // The permit is released as the blocking closure returns: give it the pool's wait.
+        let mut freed = false;
+        for _ in 0..50 {
+            if pool.run(|| ()).await.is_ok() {
+                freed = true;
+                break;
+            }
+        }
+        assert!(freed, "the slot comes back once the hash ends");
     }
 }
